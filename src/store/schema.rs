@@ -1,0 +1,145 @@
+//! The schema, as forward migrations keyed by `PRAGMA user_version`.
+//! Append a migration to add tables or columns; never edit a shipped one.
+
+/// Our `PRAGMA application_id`: "LUCD".
+pub const APPLICATION_ID: i32 = 0x4C55_4344;
+
+/// Migrations in order; migration `i` moves `user_version` from `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build writes.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+const V1: &str = r"
+CREATE TABLE stores (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL DEFAULT '',
+    mode TEXT NOT NULL DEFAULT 'review' CHECK (mode IN ('review', 'auto')),
+    max_content_bytes INTEGER NOT NULL DEFAULT 102400,
+    settings TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    archived_at TEXT
+);
+
+CREATE TABLE blobs (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    bytes BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE operations (
+    id INTEGER PRIMARY KEY,
+    store_id INTEGER NOT NULL REFERENCES stores(id),
+    parent_id INTEGER REFERENCES operations(id),
+    kind TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    restores_op_id INTEGER REFERENCES operations(id),
+    dream_id INTEGER,
+    proposal_id INTEGER,
+    root_hash TEXT NOT NULL,
+    files_changed INTEGER NOT NULL
+);
+CREATE INDEX operations_by_store ON operations (store_id, id);
+
+CREATE TABLE memories (
+    id INTEGER PRIMARY KEY,
+    store_id INTEGER NOT NULL REFERENCES stores(id),
+    created_op_id INTEGER NOT NULL REFERENCES operations(id)
+);
+
+CREATE TABLE versions (
+    id INTEGER PRIMARY KEY,
+    memory_id INTEGER NOT NULL REFERENCES memories(id),
+    store_id INTEGER NOT NULL REFERENCES stores(id),
+    op_id INTEGER NOT NULL REFERENCES operations(id),
+    kind TEXT NOT NULL CHECK (kind IN ('created', 'modified', 'renamed', 'deleted')),
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+    size INTEGER NOT NULL
+);
+CREATE INDEX versions_by_store_op ON versions (store_id, op_id, memory_id);
+CREATE INDEX versions_by_memory ON versions (memory_id, id);
+CREATE INDEX versions_by_path ON versions (store_id, path);
+CREATE INDEX versions_by_op ON versions (op_id);
+
+CREATE TABLE tags (
+    store_id INTEGER NOT NULL REFERENCES stores(id),
+    name TEXT NOT NULL,
+    op_id INTEGER NOT NULL REFERENCES operations(id),
+    PRIMARY KEY (store_id, name)
+);
+
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    details TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    store_id INTEGER REFERENCES stores(id),
+    agent TEXT NOT NULL,
+    source TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    path TEXT,
+    started_at TEXT,
+    ended_at TEXT,
+    title TEXT,
+    imported_at TEXT NOT NULL,
+    event_count INTEGER NOT NULL,
+    error_count INTEGER NOT NULL,
+    UNIQUE (source, external_id)
+);
+CREATE INDEX sessions_by_store ON sessions (store_id, started_at);
+
+CREATE TABLE events (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    seq INTEGER NOT NULL,
+    external_id TEXT,
+    parent_external_id TEXT,
+    kind TEXT NOT NULL,
+    role TEXT,
+    at TEXT,
+    thread TEXT NOT NULL,
+    is_error INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE tool_calls (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    tool_use_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    input TEXT NOT NULL,
+    use_seq INTEGER NOT NULL,
+    result_seq INTEGER,
+    is_error INTEGER NOT NULL,
+    result_text TEXT,
+    PRIMARY KEY (session_id, tool_use_id)
+) WITHOUT ROWID;
+
+CREATE TABLE import_files (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    session_ids TEXT NOT NULL,
+    imported_at TEXT NOT NULL
+) WITHOUT ROWID;
+";
