@@ -139,11 +139,7 @@ pub fn store(env: &Env, cmd: StoreCmd) -> Result<(), Error> {
             description,
             max_content_bytes,
         } => {
-            let mut store = db.create_store(&env.ctx, &name, &description)?;
-            if let Some(limit) = max_content_bytes {
-                db.set_store_limit(&env.ctx, &name, limit)?;
-                store.max_content_bytes = limit;
-            }
+            let store = db.create_store(&env.ctx, &name, &description, max_content_bytes)?;
             println!("created store {}", safe(&store.name));
             Ok(())
         }

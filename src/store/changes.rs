@@ -484,7 +484,7 @@ impl Db {
     ) -> Result<Option<OpDetail>> {
         self.write(|tx| {
             if set.create_store && store_row(tx, store)?.is_none() {
-                insert_store(tx, ctx, store, "")?;
+                insert_store(tx, ctx, store, "", None)?;
             }
             let store = store_row(tx, store)?.ok_or_else(|| Error::NotFound {
                 kind: "store",

@@ -17,28 +17,16 @@ pub const DEFAULT_MAX_CONTENT_BYTES: usize = 100 * 1024;
 
 impl Db {
     /// Creates an empty store; names are 1–64 characters of `[A-Za-z0-9._-]`.
-    pub fn create_store(&mut self, ctx: &Ctx, name: &str, description: &str) -> Result<Store> {
-        self.write(|tx| insert_store(tx, ctx, name, description))?;
+    /// `max_content_bytes` overrides the default per-file limit.
+    pub fn create_store(
+        &mut self,
+        ctx: &Ctx,
+        name: &str,
+        description: &str,
+        max_content_bytes: Option<usize>,
+    ) -> Result<Store> {
+        self.write(|tx| insert_store(tx, ctx, name, description, max_content_bytes))?;
         self.store(name)
-    }
-
-    /// Sets the per-file content limit of a store.
-    pub fn set_store_limit(&mut self, ctx: &Ctx, name: &str, max_bytes: usize) -> Result<()> {
-        let store = self.store(name)?;
-        self.write(|tx| {
-            tx.execute(
-                "UPDATE stores SET max_content_bytes = ?1 WHERE id = ?2",
-                params![max_bytes as i64, store.id],
-            )?;
-            audit::append(
-                tx,
-                ctx,
-                "store.configure",
-                name,
-                &json!({ "max_content_bytes": { "before": store.max_content_bytes, "after": max_bytes } }),
-                "",
-            )
-        })
     }
 
     pub fn stores(&self) -> Result<Vec<Store>> {
@@ -96,6 +84,7 @@ pub(crate) fn insert_store(
     ctx: &Ctx,
     name: &str,
     description: &str,
+    max_content_bytes: Option<usize>,
 ) -> Result<()> {
     validate_store_name(name)?;
     let exists: bool =
@@ -111,7 +100,12 @@ pub(crate) fn insert_store(
     tx.execute(
         "INSERT INTO stores (name, description, max_content_bytes, created_at)
          VALUES (?1, ?2, ?3, ?4)",
-        params![name, description, DEFAULT_MAX_CONTENT_BYTES as i64, ctx.now],
+        params![
+            name,
+            description,
+            max_content_bytes.unwrap_or(DEFAULT_MAX_CONTENT_BYTES) as i64,
+            ctx.now
+        ],
     )?;
     let store_id = tx.last_insert_rowid();
     audit::append(
@@ -119,7 +113,7 @@ pub(crate) fn insert_store(
         ctx,
         "store.create",
         name,
-        &json!({ "description": description }),
+        &json!({ "description": description, "max_content_bytes": max_content_bytes }),
         "",
     )?;
     super::changes::initial_operation(tx, ctx, store_id, name)

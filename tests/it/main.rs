@@ -1,0 +1,10 @@
+//! Integration tests: the `lucid` binary and the library, driven end to end.
+//! One test binary (faster to build than one per file); one module per concern.
+
+mod bad_input;
+mod common;
+mod concurrency;
+mod corpus;
+mod crash;
+mod history;
+mod tamper;
