@@ -28,11 +28,11 @@ pub fn parse(bytes: &[u8], file_stem: &str) -> ParsedFile {
     let mut index: HashMap<String, usize> = HashMap::new();
     for line in lines {
         let id = session_id(&line.obj).unwrap_or(&fallback_id).to_owned();
-        let at = *index.entry(id.clone()).or_insert_with(|| {
+        let slot = *index.entry(id.clone()).or_insert_with(|| {
             sessions.push(SessionBuilder::new(id));
             sessions.len() - 1
         });
-        if let Some(session) = sessions.get_mut(at) {
+        if let Some(session) = sessions.get_mut(slot) {
             session.add(line);
         }
     }
@@ -50,7 +50,8 @@ fn session_id(obj: &Map<String, Value>) -> Option<&str> {
 struct SessionBuilder {
     external_id: String,
     events: Vec<ParsedEvent>,
-    /// (thread, `message.id`) → event index: streamed assistant lines merge into one event.
+    /// (thread, `message.id`) → event index: streamed assistant lines merge into one event, even
+    /// when tool results were written between them.
     by_message: HashMap<(String, String), usize>,
     calls: Vec<ToolCall>,
     results: Vec<(usize, ToolResult)>,
