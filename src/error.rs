@@ -53,6 +53,9 @@ pub enum Error {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// The command was asked for something it cannot take (exit code 2, as clap's own).
+    #[error("{0}")]
+    Usage(String),
     #[error("audit chain broken at record {seq}: {why}")]
     AuditBroken { seq: i64, why: String },
     #[error("{path}: {source}")]
@@ -80,6 +83,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::PreconditionFailed { .. } | Self::Conflict(_) => exit::CONFLICT,
+            Self::Usage(_) => exit::USAGE,
             Self::NotLucidDb { .. }
             | Self::NewerSchema { .. }
             | Self::CorruptDb { .. }

@@ -5,11 +5,17 @@
 
 pub mod audit;
 pub mod diff;
+pub mod dream;
+pub mod dreaming;
 pub mod error;
+pub mod eval;
 pub mod import;
+pub mod injection;
 pub mod memory_path;
 pub mod model;
+pub mod review;
 pub mod sanitize;
+pub mod secrets;
 pub mod store;
 pub mod util;
 

@@ -7,13 +7,15 @@ pub type StoreId = i64;
 pub type OpId = i64;
 pub type MemoryId = i64;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Store {
     pub id: StoreId,
     pub name: String,
     pub description: String,
     pub mode: String,
     pub max_content_bytes: usize,
+    /// Share of non-blank, non-index lines one dream may remove.
+    pub deletion_budget: f64,
     pub created_at: String,
     /// The newest operation, if the store has any.
     pub head_op_id: Option<OpId>,
@@ -158,4 +160,82 @@ pub struct EventRow {
     pub thread: String,
     pub is_error: bool,
     pub text: String,
+}
+
+/// A dream job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dream {
+    pub id: i64,
+    pub store: String,
+    pub base_op_id: OpId,
+    pub engine: String,
+    pub engine_version: String,
+    pub instructions: String,
+    /// Local session ids fed to the dream.
+    pub session_ids: Vec<i64>,
+    pub inputs_hash: Option<String>,
+    /// `pending`, `running`, `completed`, `failed` or `canceled` (as Anthropic's Dreams API).
+    pub status: String,
+    pub error: Option<String>,
+    pub actor: String,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub proposal_id: Option<i64>,
+}
+
+/// A proposal: a dream's changes waiting for (or past) review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Proposal {
+    pub id: i64,
+    pub dream_id: i64,
+    pub store: String,
+    pub base_op_id: OpId,
+    /// `pending`, `partial`, `applied`, `rejected` or `stale`.
+    pub state: String,
+    pub created_at: String,
+    pub engine: String,
+    /// Changes per category.
+    pub categories: std::collections::BTreeMap<String, usize>,
+    /// Flags raised on any change (`secret`, `suspicious_source`, `near_deletion_budget`, …).
+    pub flags: Vec<String>,
+    pub changes: usize,
+    pub conflicts: usize,
+    /// True when a file it changes moved on since the base (apply would conflict).
+    pub stale: bool,
+}
+
+/// One file-level change of a proposal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProposalChange {
+    pub id: i64,
+    /// 1-based position in the proposal (what `--change N` names).
+    pub seq: i64,
+    /// `create`, `modify`, `delete` or `rename`.
+    pub kind: String,
+    pub path: String,
+    pub new_path: Option<String>,
+    pub base_sha256: Option<String>,
+    pub proposed_sha256: Option<String>,
+    pub category: String,
+    pub rationale: String,
+    pub evidence: Vec<crate::dream::Evidence>,
+    pub flags: Vec<String>,
+    /// `open`, `applied` or `conflict`.
+    pub state: String,
+    pub rebased_from: Option<i64>,
+}
+
+/// One recorded review decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecisionRow {
+    pub id: i64,
+    pub change_id: i64,
+    pub hunk: Option<usize>,
+    pub verdict: String,
+    pub edited_sha256: Option<String>,
+    pub materialized_sha256: Option<String>,
+    pub reason: String,
+    pub actor: String,
+    pub at: String,
 }

@@ -208,12 +208,27 @@ pub fn blame(env: &Env, a: &BlameArgs) -> Result<(), Error> {
     let width = lines.len().to_string().len();
     for l in &lines {
         let actor = lucid::util::truncate_str(&l.actor, 16).to_owned();
+        let origin = match (l.dream_id, l.proposal_id) {
+            (Some(d), Some(p_id)) => {
+                let cited = if l.evidence_sessions.is_empty() {
+                    String::new()
+                } else {
+                    format!(" from {}", safe(&l.evidence_sessions.join(",")))
+                };
+                format!(
+                    " {}",
+                    p.yellow(&format!("dream {d}/proposal {p_id}{cited}"))
+                )
+            }
+            _ => String::new(),
+        };
         out.line(&format!(
-            "{} {} {:<16} {} {:>width$}| {}",
+            "{} {} {:<16} {}{} {:>width$}| {}",
             p.bold(&format!("op {:<5}", l.op_id)),
-            p.cyan(&format!("{:<9}", l.kind)),
+            p.cyan(&format!("{:<10}", l.kind)),
             safe(&actor),
             p.dim(lucid::util::truncate_str(&l.at, 10)),
+            origin,
             l.line,
             lucid::sanitize::text(&l.text, 8)
         ))?;

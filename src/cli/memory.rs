@@ -28,6 +28,17 @@ pub enum StoreCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Change a store's settings.
+    Set {
+        name: String,
+        /// `review` (proposals wait for a person) or `auto` (dreams apply themselves when
+        /// every gate passes).
+        #[arg(long)]
+        mode: Option<String>,
+        /// Share of lines one dream may remove (0 to 1).
+        #[arg(long, value_name = "FRACTION")]
+        deletion_budget: Option<f64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,6 +152,20 @@ pub fn store(env: &Env, cmd: StoreCmd) -> Result<(), Error> {
         } => {
             let store = db.create_store(&env.ctx, &name, &description, max_content_bytes)?;
             println!("created store {}", safe(&store.name));
+            Ok(())
+        }
+        StoreCmd::Set {
+            name,
+            mode,
+            deletion_budget,
+        } => {
+            let s = db.configure_store(&env.ctx, &name, mode.as_deref(), deletion_budget)?;
+            println!(
+                "store {}: mode {}, deletion budget {}",
+                safe(&s.name),
+                s.mode,
+                s.deletion_budget
+            );
             Ok(())
         }
         StoreCmd::Ls { json: as_json } => {

@@ -2,6 +2,7 @@
 //! arguments into core calls and core results into text or JSON.
 
 mod audit_cmd;
+mod dreams;
 mod history;
 mod memory;
 mod output;
@@ -57,6 +58,13 @@ enum Command {
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(audit_cmd::AuditCmd),
+    /// Consolidate a store: read it and its recent sessions, propose a curated memory.
+    Dream(dreams::DreamArgs),
+    /// Review dream proposals: show, accept, reject, edit, undo, apply.
+    #[command(subcommand)]
+    Proposal(dreams::ProposalCmd),
+    /// Score an engine on labelled cases (fresh database per case).
+    Eval(dreams::EvalArgs),
 }
 
 /// What every command needs: where the database is and who is acting when.
@@ -144,6 +152,9 @@ pub fn run() -> Result<(), Error> {
         Command::Tag(a) => history::tag(&env, &a),
         Command::Rollback(a) => history::rollback(&env, &a),
         Command::Audit(c) => audit_cmd::run(&env, c),
+        Command::Dream(a) => dreams::dream(&env, a),
+        Command::Proposal(c) => dreams::proposal(&env, c),
+        Command::Eval(a) => dreams::eval(&a),
     }
 }
 

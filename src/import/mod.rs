@@ -105,3 +105,41 @@ pub struct ParsedFile {
     pub sessions: Vec<ParsedSession>,
     pub bad_lines: Vec<BadLine>,
 }
+
+#[cfg(test)]
+mod no_panic {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Arbitrary bytes, including JSON-ish fragments, never make a parser panic, and every
+        /// event keeps its raw text.
+        #[test]
+        fn parsers_accept_any_bytes(
+            bytes in prop::collection::vec(any::<u8>(), 0..512),
+            json_ish in "[\\[\\]{}\":,a-z0-9 \\n\\\\.]{0,256}",
+        ) {
+            for input in [bytes.as_slice(), json_ish.as_bytes()] {
+                for file in [super::claude_code::parse(input, "f"), super::managed_agents::parse(input, "f")] {
+                    for s in &file.sessions {
+                        prop_assert!(!s.events.is_empty());
+                        for c in &s.tool_calls {
+                            prop_assert!(c.use_event < s.events.len());
+                        }
+                    }
+                }
+            }
+        }
+
+        /// A path either fails validation or obeys every rule.
+        #[test]
+        fn accepted_paths_obey_the_rules(path in "(/[a-z.\\u{301}\\u{0}]{0,4}){0,5}") {
+            if crate::memory_path::validate(&path).is_ok() {
+                prop_assert!(path.starts_with('/'));
+                prop_assert!(path[1..].split('/').all(|s| !s.is_empty() && s != "." && s != ".."));
+                prop_assert!(!path.chars().any(char::is_control), "control character in {:?}", path);
+            }
+        }
+    }
+}

@@ -490,16 +490,7 @@ impl Db {
                 kind: "store",
                 name: store.into(),
             })?;
-            let head = head_op(tx, store.id)?;
-            let state = state_map(tx, store.id, head)?;
-            let mut draft = Draft::new(&store, &state);
-            for change in set.changes {
-                draft.apply(change)?;
-            }
-            if set.mirror {
-                draft.delete_untouched();
-            }
-            let detail = draft.commit(tx, ctx, &set.spec, head)?;
+            let detail = commit_in_tx(tx, ctx, &store, &set.spec, set.changes, set.mirror)?;
             also(tx, detail.as_ref())?;
             Ok(detail)
         })
@@ -576,6 +567,27 @@ impl Db {
     }
 }
 
+/// Applies `changes` to the head of `store` as one operation inside the caller's transaction.
+pub(crate) fn commit_in_tx(
+    tx: &Connection,
+    ctx: &Ctx,
+    store: &Store,
+    spec: &OpSpec,
+    changes: Vec<FileChange>,
+    mirror: bool,
+) -> Result<Option<OpDetail>> {
+    let head = head_op(tx, store.id)?;
+    let state = state_map(tx, store.id, head)?;
+    let mut draft = Draft::new(store, &state);
+    for change in changes {
+        draft.apply(change)?;
+    }
+    if mirror {
+        draft.delete_untouched();
+    }
+    draft.commit(tx, ctx, spec, head)
+}
+
 /// Every store starts with an empty `create` operation, so "before anything" can be restored.
 pub(crate) fn initial_operation(
     tx: &Connection,
@@ -589,6 +601,7 @@ pub(crate) fn initial_operation(
         description: String::new(),
         mode: "review".into(),
         max_content_bytes: 0,
+        deletion_budget: 0.0,
         created_at: ctx.now.clone(),
         head_op_id: None,
         memories: 0,

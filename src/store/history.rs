@@ -57,6 +57,8 @@ pub struct BlameLine {
     pub reason: String,
     pub dream_id: Option<i64>,
     pub proposal_id: Option<i64>,
+    /// Sessions the dream cited for this file (empty for lines no dream wrote).
+    pub evidence_sessions: Vec<String>,
 }
 
 /// A memory's content on both sides of a comparison.
@@ -348,12 +350,20 @@ impl Db {
             lines = next;
             seen.insert(sha, lines.clone());
         }
+        // For lines a dream wrote: the sessions its change cited.
+        let mut cited: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        for (i, op) in ops.iter().enumerate() {
+            if let Some(proposal) = op.proposal_id {
+                cited.insert(i, self.cited_sessions(proposal, path)?);
+            }
+        }
         Ok(lines
             .into_iter()
             .enumerate()
             .map(|(i, (text, owner))| {
                 let op = &ops[owner];
                 BlameLine {
+                    evidence_sessions: cited.get(&owner).cloned().unwrap_or_default(),
                     line: i + 1,
                     text: text.trim_end_matches(['\n', '\r']).to_owned(),
                     op_id: op.id,
@@ -366,6 +376,24 @@ impl Db {
                 }
             })
             .collect())
+    }
+
+    /// The distinct session ids cited by a proposal's changes to `path`.
+    fn cited_sessions(&self, proposal: i64, path: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT evidence FROM changes WHERE proposal_id = ?1 AND (path = ?2 OR new_path = ?2)",
+        )?;
+        let mut out: Vec<String> = Vec::new();
+        for row in stmt.query_map(params![proposal, path], |r| r.get::<_, String>(0))? {
+            let evidence: Vec<crate::dream::Evidence> =
+                serde_json::from_str(&row?).unwrap_or_default();
+            for id in evidence.into_iter().filter_map(|e| e.session_id) {
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Names an operation: a tag is itself recorded as an operation (no file changes).

@@ -2,8 +2,10 @@
 //! commits versions, the operation and its audit records together or not at all.
 
 mod changes;
+mod dreams;
 mod history;
 mod open;
+mod proposals;
 pub mod schema;
 mod sessions;
 mod stores;
@@ -13,8 +15,10 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub use changes::{ChangeSet, FileChange, OpSpec};
+pub use dreams::{DreamStart, NewChange, notes_by_path};
 pub use history::{BlameLine, OpRef};
 pub use open::check_sqlite_version;
+pub use proposals::{ApplyReport, Target};
 pub use sessions::{FileStamp, ImportedFile};
 pub use stores::DEFAULT_MAX_CONTENT_BYTES;
 

@@ -5,7 +5,7 @@
 pub const APPLICATION_ID: i32 = 0x4C55_4344;
 
 /// Migrations in order; migration `i` moves `user_version` from `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {
@@ -142,4 +142,73 @@ CREATE TABLE import_files (
     session_ids TEXT NOT NULL,
     imported_at TEXT NOT NULL
 ) WITHOUT ROWID;
+";
+
+/// Dreams, proposals, their changes and the decisions reviewers make on them.
+const V2: &str = r"
+ALTER TABLE stores ADD COLUMN deletion_budget REAL NOT NULL DEFAULT 0.3;
+
+CREATE TABLE dreams (
+    id INTEGER PRIMARY KEY,
+    store_id INTEGER NOT NULL REFERENCES stores(id),
+    base_op_id INTEGER NOT NULL REFERENCES operations(id),
+    engine TEXT NOT NULL,
+    engine_version TEXT NOT NULL,
+    instructions TEXT NOT NULL,
+    session_ids TEXT NOT NULL,
+    inputs_hash TEXT,
+    status TEXT NOT NULL
+        CHECK (status IN ('pending', 'running', 'completed', 'failed', 'canceled')),
+    error TEXT,
+    usage TEXT NOT NULL DEFAULT '{}',
+    actor TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    ended_at TEXT,
+    lock_pid INTEGER,
+    lock_expires_at TEXT
+);
+CREATE INDEX dreams_by_store ON dreams (store_id, id);
+
+CREATE TABLE proposals (
+    id INTEGER PRIMARY KEY,
+    dream_id INTEGER NOT NULL REFERENCES dreams(id),
+    store_id INTEGER NOT NULL REFERENCES stores(id),
+    base_op_id INTEGER NOT NULL REFERENCES operations(id),
+    state TEXT NOT NULL
+        CHECK (state IN ('pending', 'partial', 'applied', 'rejected', 'stale')),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX proposals_by_store ON proposals (store_id, id);
+
+CREATE TABLE changes (
+    id INTEGER PRIMARY KEY,
+    proposal_id INTEGER NOT NULL REFERENCES proposals(id),
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('create', 'modify', 'delete', 'rename')),
+    path TEXT NOT NULL,
+    new_path TEXT,
+    base_sha256 TEXT REFERENCES blobs(sha256),
+    proposed_sha256 TEXT REFERENCES blobs(sha256),
+    category TEXT NOT NULL,
+    rationale TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    flags TEXT NOT NULL DEFAULT '[]',
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'applied', 'conflict')),
+    rebased_from INTEGER REFERENCES changes(id),
+    UNIQUE (proposal_id, seq)
+);
+
+CREATE TABLE decisions (
+    id INTEGER PRIMARY KEY,
+    change_id INTEGER NOT NULL REFERENCES changes(id),
+    hunk INTEGER,
+    verdict TEXT NOT NULL CHECK (verdict IN ('accept', 'reject', 'edit', 'undo')),
+    edited_sha256 TEXT REFERENCES blobs(sha256),
+    materialized_sha256 TEXT,
+    reason TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX decisions_by_change ON decisions (change_id, id);
 ";

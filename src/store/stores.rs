@@ -124,7 +124,8 @@ pub(crate) fn store_row(conn: &Connection, name: &str) -> Result<Option<Store>> 
     Ok(conn
         .query_row(
             "SELECT id, name, description, mode, max_content_bytes, created_at,
-                    (SELECT max(o.id) FROM operations o WHERE o.store_id = stores.id)
+                    (SELECT max(o.id) FROM operations o WHERE o.store_id = stores.id),
+                    deletion_budget
              FROM stores WHERE name = ?1",
             [name],
             |r| {
@@ -135,6 +136,7 @@ pub(crate) fn store_row(conn: &Connection, name: &str) -> Result<Option<Store>> 
                     mode: r.get(3)?,
                     max_content_bytes: r.get::<_, i64>(4)? as usize,
                     created_at: r.get(5)?,
+                    deletion_budget: r.get(7)?,
                     head_op_id: r.get(6)?,
                     memories: 0,
                 })

@@ -7,4 +7,5 @@ mod concurrency;
 mod corpus;
 mod crash;
 mod history;
+mod review;
 mod tamper;
