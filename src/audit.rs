@@ -42,15 +42,36 @@ pub struct Fields<'a> {
 /// `[seq, at, actor, action, target, details, reason]` as compact JSON (strings escaped by
 /// `serde_json`, so no field can forge a separator).
 pub fn record_hash(prev_hash: &str, f: &Fields<'_>) -> String {
-    let canonical = serde_json::to_string(&(
-        f.seq, f.at, f.actor, f.action, f.target, f.details, f.reason,
-    ))
-    .expect("a tuple of strings and an integer always serializes");
+    hex::encode(record_digest(prev_hash, f))
+}
+
+/// The raw SHA-256 behind [`record_hash`]; the canonical JSON streams into the hasher.
+fn record_digest(prev_hash: &str, f: &Fields<'_>) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(prev_hash.as_bytes());
     h.update(b"\n");
-    h.update(canonical.as_bytes());
-    hex::encode(h.finalize())
+    serde_json::to_writer(
+        HashWriter(&mut h),
+        &(
+            f.seq, f.at, f.actor, f.action, f.target, f.details, f.reason,
+        ),
+    )
+    .expect("a tuple of strings and an integer always serializes");
+    h.finalize().into()
+}
+
+/// Lets `serde_json` write straight into a hasher.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Appends one record inside the caller's transaction.
@@ -111,42 +132,48 @@ pub fn verify(conn: &Connection) -> Result<Verified> {
     let mut rows = stmt.query([])?;
     let mut expected_seq = 1;
     let mut prev = GENESIS.to_owned();
+    let mut computed_hex = [0u8; 64];
     while let Some(r) = rows.next()? {
-        let seq: i64 = r.get(0)?;
+        let seq = match r.get_ref(0)? {
+            rusqlite::types::ValueRef::Integer(n) => n,
+            _ => expected_seq,
+        };
         let broken = |why: String| Err(Error::AuditBroken { seq, why });
         if seq != expected_seq {
             return broken(format!(
                 "expected record {expected_seq} here (a record is missing or was inserted)"
             ));
         }
-        let text = |i: usize| -> rusqlite::Result<String> { r.get(i) };
-        let (at, actor, action, target, details, reason, prev_hash, hash) = (
-            text(1)?,
-            text(2)?,
-            text(3)?,
-            text(4)?,
-            text(5)?,
-            text(6)?,
-            text(7)?,
-            text(8)?,
-        );
+        // Borrowed, and only TEXT: a field rewritten as a BLOB or number is tampering too.
+        let mut fields: [&str; 8] = [""; 8];
+        for (i, slot) in fields.iter_mut().enumerate() {
+            match r.get_ref(i + 1)? {
+                rusqlite::types::ValueRef::Text(t) => match std::str::from_utf8(t) {
+                    Ok(text) => *slot = text,
+                    Err(_) => return broken(format!("field {} is not valid UTF-8", i + 1)),
+                },
+                _ => return broken(format!("field {} is not text", i + 1)),
+            }
+        }
+        let [at, actor, action, target, details, reason, prev_hash, hash] = fields;
         if prev_hash != prev {
             return broken("prev_hash does not match the previous record's hash".into());
         }
-        let fields = Fields {
+        let record = Fields {
             seq,
-            at: &at,
-            actor: &actor,
-            action: &action,
-            target: &target,
-            details: &details,
-            reason: &reason,
+            at,
+            actor,
+            action,
+            target,
+            details,
+            reason,
         };
-        let computed = record_hash(&prev_hash, &fields);
-        if computed != hash {
+        hex::encode_to_slice(record_digest(prev_hash, &record), &mut computed_hex)
+            .expect("64 hex digits fit a 64-byte buffer");
+        if computed_hex.as_slice() != hash.as_bytes() {
             return broken("contents do not match the recorded hash".into());
         }
-        prev = hash;
+        hash.clone_into(&mut prev);
         expected_seq += 1;
     }
     Ok(Verified {

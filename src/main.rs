@@ -23,8 +23,12 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(cli::run) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
-            cli::report(&e);
-            ExitCode::from(cli::exit_code(&e))
+            let code = cli::exit_code(&e);
+            // A reader that went away (`lucid log | head`) is not worth a message.
+            if code != 0 {
+                cli::report(&e);
+            }
+            ExitCode::from(code)
         }
         Err(_) => ExitCode::from(70),
     }

@@ -77,7 +77,10 @@ pub struct RollbackArgs {
     json: bool,
 }
 
-fn print_op(out: &mut Out, p: Paint, d: &OpDetail) -> Result<(), Error> {
+/// `lucid log` lists at most this many files per operation (`show` and `--json` list all).
+const LOG_FILES: usize = 20;
+
+fn print_op(out: &mut Out, p: Paint, d: &OpDetail, max_files: usize) -> Result<(), Error> {
     let op = &d.op;
     let tags = if op.tags.is_empty() {
         String::new()
@@ -100,7 +103,7 @@ fn print_op(out: &mut Out, p: Paint, d: &OpDetail) -> Result<(), Error> {
     if !op.reason.is_empty() {
         out.line(&format!("    {}", safe(&op.reason)))?;
     }
-    for f in &d.files {
+    for f in d.files.iter().take(max_files) {
         let mark = match f.kind {
             lucid::model::VersionKind::Created => p.green("A"),
             lucid::model::VersionKind::Modified => p.yellow("M"),
@@ -114,33 +117,40 @@ fn print_op(out: &mut Out, p: Paint, d: &OpDetail) -> Result<(), Error> {
             .unwrap_or_default();
         out.line(&format!("    {mark} {from}{}", safe(&f.path)))?;
     }
+    if d.files.len() > max_files {
+        let more = d.files.len() - max_files;
+        out.line(&p.dim(&format!(
+            "    … and {more} more files (lucid show {})",
+            op.id
+        )))?;
+    }
     Ok(())
 }
 
 pub fn log(env: &Env, a: &LogArgs) -> Result<(), Error> {
     let db = env.open()?;
-    let store = db.store_meta(&pick_store(&db, a.store.store.as_deref())?)?;
+    let store = db.store(&pick_store(&db, a.store.store.as_deref())?)?;
     let ops = db.log(&store, a.limit)?;
     if a.json {
         return json(&ops);
     }
     let (mut out, p) = (Out::new(), Paint::auto());
     for d in &ops {
-        print_op(&mut out, p, d)?;
+        print_op(&mut out, p, d, LOG_FILES)?;
     }
     out.finish()
 }
 
 pub fn show(env: &Env, a: &ShowArgs) -> Result<(), Error> {
     let db = env.open()?;
-    let store = db.store_meta(&pick_store(&db, a.store.store.as_deref())?)?;
+    let store = db.store(&pick_store(&db, a.store.store.as_deref())?)?;
     let op = db.resolve_op(&store, &a.op)?;
     let d = db.operation(&store, op)?;
     if a.json {
         return json(&d);
     }
     let (mut out, p) = (Out::new(), Paint::auto());
-    print_op(&mut out, p, &d)?;
+    print_op(&mut out, p, &d, usize::MAX)?;
     out.line(&format!(
         "    parent {}  root {}",
         d.op.parent_id.map_or_else(|| "-".into(), |x| x.to_string()),
@@ -151,7 +161,7 @@ pub fn show(env: &Env, a: &ShowArgs) -> Result<(), Error> {
 
 pub fn diff(env: &Env, a: &DiffArgs) -> Result<(), Error> {
     let db = env.open()?;
-    let store = db.store_meta(&pick_store(&db, a.store.store.as_deref())?)?;
+    let store = db.store(&pick_store(&db, a.store.store.as_deref())?)?;
     let first = db.resolve_op(&store, &a.op)?;
     let (from, to) = match &a.op2 {
         Some(second) => (Some(first), db.resolve_op(&store, second)?),
@@ -195,7 +205,7 @@ pub fn diff(env: &Env, a: &DiffArgs) -> Result<(), Error> {
 
 pub fn blame(env: &Env, a: &BlameArgs) -> Result<(), Error> {
     let db = env.open()?;
-    let store = db.store_meta(&pick_store(&db, a.store.store.as_deref())?)?;
+    let store = db.store(&pick_store(&db, a.store.store.as_deref())?)?;
     let at =
         a.at.as_ref()
             .map(|r| db.resolve_op(&store, r))
@@ -252,7 +262,7 @@ pub fn rollback(env: &Env, a: &RollbackArgs) -> Result<(), Error> {
         ));
     }
     let mut db = env.open()?;
-    let store = db.store_meta(&pick_store(&db, a.store.store.as_deref())?)?;
+    let store = db.store(&pick_store(&db, a.store.store.as_deref())?)?;
     let target = db.resolve_op(&store, &a.op)?;
     let d = db.rollback(&env.ctx, &store.name, target, &reason)?;
     if !a.json {

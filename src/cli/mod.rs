@@ -186,18 +186,15 @@ pub fn pick_store(db: &Db, named: Option<&str>) -> Result<String, Error> {
     if let Some(name) = named {
         return Ok(name.to_owned());
     }
-    let stores = db.stores()?;
+    let stores = db.store_names()?;
     match stores.as_slice() {
-        [only] => Ok(only.name.clone()),
+        [only] => Ok(only.clone()),
         [] => Err(Error::Invalid(
             "no stores yet: create one with `lucid store create NAME`".into(),
         )),
         many => Err(Error::Invalid(format!(
             "several stores ({}): choose one with --store NAME",
-            many.iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            many.join(", ")
         ))),
     }
 }

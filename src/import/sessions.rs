@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{BadLine, ParsedFile, claude_code, managed_agents, walk};
 use crate::error::{Error, Result};
-use crate::store::{Db, FileStamp, ImportedFile};
+use crate::store::{Db, FileStamp, ImportedFile, PackedRaw, pack_raw};
 use crate::util::{Ctx, sha256_hex};
 
 /// Commit after this many bytes of input, so a large tree is not one giant transaction.
@@ -98,8 +98,48 @@ fn parse(file: &Path, bytes: &[u8]) -> ParsedFile {
     }
 }
 
+/// A file that needs reading: its stable key, mtime and what we knew of it.
+struct Pending {
+    file: PathBuf,
+    key: String,
+    mtime_ns: i64,
+    previous: Option<FileStamp>,
+}
+
+/// A file read and parsed by the worker thread.
+struct Read {
+    pending: Pending,
+    stamp: FileStamp,
+    /// `None` when the content is unchanged since the last import (only touched).
+    parsed: Option<(ParsedFile, Vec<PackedRaw>)>,
+}
+
+fn read_and_parse(pending: Pending) -> Result<Read> {
+    let bytes = fs::read(&pending.file).map_err(|e| Error::io(&pending.file, e))?;
+    let stamp = FileStamp {
+        size: bytes.len() as u64,
+        mtime_ns: pending.mtime_ns,
+        sha256: sha256_hex(&bytes),
+    };
+    let unchanged = pending
+        .previous
+        .as_ref()
+        .is_some_and(|p| p.sha256 == stamp.sha256);
+    let parsed = (!unchanged).then(|| {
+        let parsed = parse(&pending.file, &bytes);
+        let packed = parsed.sessions.iter().map(pack_raw).collect();
+        (parsed, packed)
+    });
+    Ok(Read {
+        pending,
+        stamp,
+        parsed,
+    })
+}
+
 /// Imports every transcript under `root`. Unchanged files (same size and mtime, or same hash)
-/// are skipped; changed or grown files replace their sessions' events.
+/// are skipped; changed or grown files replace their sessions' events. Files are read and
+/// parsed on a second thread while this one writes the previous batch.
 pub fn import(db: &mut Db, ctx: &Ctx, root: &Path, opts: &Options) -> Result<Report> {
     if let Some(store) = &opts.store {
         db.store(store)?;
@@ -112,8 +152,7 @@ pub fn import(db: &mut Db, ctx: &Ctx, root: &Path, opts: &Options) -> Result<Rep
         files_seen: files.len(),
         ..Report::default()
     };
-    let mut batch: Vec<ImportedFile> = Vec::new();
-    let mut batch_bytes = 0;
+    let mut todo = Vec::new();
     for file in files {
         let key = fs::canonicalize(&file)
             .unwrap_or_else(|_| file.clone())
@@ -129,52 +168,72 @@ pub fn import(db: &mut Db, ctx: &Ctx, root: &Path, opts: &Options) -> Result<Rep
             report.files_unchanged += 1;
             continue;
         }
-        let bytes = fs::read(&file).map_err(|e| Error::io(&file, e))?;
-        let stamp = FileStamp {
-            size: bytes.len() as u64,
+        todo.push(Pending {
+            file,
+            key,
             mtime_ns,
-            sha256: sha256_hex(&bytes),
-        };
-        if previous.as_ref().is_some_and(|p| p.sha256 == stamp.sha256) {
-            db.restamp_file(&key, &stamp)?;
-            report.files_unchanged += 1;
-            continue;
-        }
-        let parsed = parse(&file, &bytes);
-        report.files_imported += 1;
-        report.bytes += stamp.size;
-        report.bad_lines += parsed.bad_lines.len();
-        for s in &parsed.sessions {
-            report.events += s.events.len();
-            report.tool_errors += s.tool_calls.iter().filter(|c| c.is_error).count();
-        }
-        report.sessions += parsed.sessions.len();
-        if !parsed.bad_lines.is_empty() {
-            report.problems.push(FileProblem {
-                path: file.display().to_string(),
-                bad_lines: parsed.bad_lines.clone(),
-            });
-        }
-        batch_bytes += stamp.size;
-        batch.push(ImportedFile {
-            path: key,
-            stamp,
-            agent: opts
-                .agent
-                .clone()
-                .unwrap_or_else(|| agent_for(root, &file, root_is_file)),
-            sessions: parsed.sessions,
+            previous,
         });
-        if batch_bytes >= BATCH_BYTES {
-            db.store_sessions(ctx, opts.store.as_deref(), &batch)?;
-            batch.clear();
-            batch_bytes = 0;
+    }
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Read>>(8);
+        scope.spawn(move || {
+            for pending in todo {
+                // The receiver is gone only after an error; stop reading then.
+                if tx.send(read_and_parse(pending)).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut batch: Vec<ImportedFile> = Vec::new();
+        let mut batch_bytes = 0;
+        for read in rx {
+            let Read {
+                pending,
+                stamp,
+                parsed,
+            } = read?;
+            let Some((parsed, packed)) = parsed else {
+                db.restamp_file(&pending.key, &stamp)?;
+                report.files_unchanged += 1;
+                continue;
+            };
+            report.files_imported += 1;
+            report.bytes += stamp.size;
+            report.bad_lines += parsed.bad_lines.len();
+            report.sessions += parsed.sessions.len();
+            for s in &parsed.sessions {
+                report.events += s.events.len();
+                report.tool_errors += s.tool_calls.iter().filter(|c| c.is_error).count();
+            }
+            if !parsed.bad_lines.is_empty() {
+                report.problems.push(FileProblem {
+                    path: pending.file.display().to_string(),
+                    bad_lines: parsed.bad_lines,
+                });
+            }
+            batch_bytes += stamp.size;
+            batch.push(ImportedFile {
+                agent: opts
+                    .agent
+                    .clone()
+                    .unwrap_or_else(|| agent_for(root, &pending.file, root_is_file)),
+                path: pending.key,
+                stamp,
+                sessions: parsed.sessions,
+                packed,
+            });
+            if batch_bytes >= BATCH_BYTES {
+                db.store_sessions(ctx, opts.store.as_deref(), &batch)?;
+                batch.clear();
+                batch_bytes = 0;
+            }
         }
-    }
-    if !batch.is_empty() {
-        db.store_sessions(ctx, opts.store.as_deref(), &batch)?;
-    }
-    Ok(report)
+        if !batch.is_empty() {
+            db.store_sessions(ctx, opts.store.as_deref(), &batch)?;
+        }
+        Ok(report)
+    })
 }
 
 #[cfg(test)]

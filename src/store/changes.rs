@@ -372,8 +372,9 @@ impl<'a> Draft<'a> {
         let mut insert_memory =
             tx.prepare_cached("INSERT INTO memories (store_id, created_op_id) VALUES (?1, ?2)")?;
         let mut insert_version = tx.prepare_cached(
-            "INSERT INTO versions (memory_id, store_id, op_id, kind, path, sha256, size)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO versions (memory_id, store_id, op_id, kind, path, sha256, size, prev_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
+                     (SELECT max(id) FROM versions WHERE memory_id = ?1))",
         )?;
         let mut files = Vec::with_capacity(effective.len());
         for (key, touch) in effective {
@@ -509,7 +510,7 @@ impl Db {
                 "a rollback needs a reason (--reason TEXT)".into(),
             ));
         }
-        let store = self.store_meta(store)?;
+        let store = self.store(store)?;
         self.write(|tx| {
             let target_store: Option<i64> = tx
                 .query_row(
@@ -555,14 +556,6 @@ impl Db {
             draft
                 .commit(tx, ctx, &spec, head)?
                 .ok_or_else(|| Error::Internal("rollback produced no operation".into()))
-        })
-    }
-
-    /// The store's row, without counting its memories (cheap).
-    pub fn store_meta(&self, name: &str) -> Result<Store> {
-        store_row(&self.conn, name)?.ok_or_else(|| Error::NotFound {
-            kind: "store",
-            name: name.into(),
         })
     }
 }

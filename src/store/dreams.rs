@@ -158,7 +158,7 @@ impl Db {
         now: &str,
         deletion_budget: f64,
     ) -> Result<dream::DreamInput> {
-        let store = self.store_meta(&dream.store)?;
+        let store = self.store(&dream.store)?;
         let mut files = Vec::new();
         let mut op_times = std::collections::HashMap::new();
         for e in state_at(&self.conn, store.id, dream.base_op_id)? {
@@ -385,7 +385,7 @@ impl Db {
                 "the deletion budget is a fraction from 0 to 1".into(),
             ));
         }
-        let before = self.store_meta(name)?;
+        let before = self.store(name)?;
         self.write(|tx| {
             tx.execute(
                 "UPDATE stores SET mode = coalesce(?2, mode), deletion_budget = coalesce(?3, deletion_budget)

@@ -194,8 +194,7 @@ impl Db {
             "SELECT v.op_id, v.memory_id, v.kind, v.path, v.sha256,
                     p.path, p.sha256, p.kind
              FROM versions v
-             LEFT JOIN versions p ON p.id = (SELECT max(id) FROM versions
-                                             WHERE memory_id = v.memory_id AND id < v.id)
+             LEFT JOIN versions p ON p.id = v.prev_id
              WHERE v.store_id = ?1 AND v.op_id BETWEEN ?2 AND ?3
              ORDER BY v.op_id, v.path",
         )?;

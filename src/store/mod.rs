@@ -19,7 +19,7 @@ pub use dreams::{DreamStart, NewChange, notes_by_path};
 pub use history::{BlameLine, OpRef};
 pub use open::check_sqlite_version;
 pub use proposals::{ApplyReport, Target};
-pub use sessions::{FileStamp, ImportedFile};
+pub use sessions::{FileStamp, ImportedFile, PackedRaw, pack_raw};
 pub use stores::DEFAULT_MAX_CONTENT_BYTES;
 
 use crate::error::{Error, Result};

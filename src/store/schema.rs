@@ -60,7 +60,8 @@ CREATE TABLE versions (
     kind TEXT NOT NULL CHECK (kind IN ('created', 'modified', 'renamed', 'deleted')),
     path TEXT NOT NULL,
     sha256 TEXT NOT NULL REFERENCES blobs(sha256),
-    size INTEGER NOT NULL
+    size INTEGER NOT NULL,
+    prev_id INTEGER REFERENCES versions(id)
 );
 CREATE INDEX versions_by_store_op ON versions (store_id, op_id, memory_id);
 CREATE INDEX versions_by_memory ON versions (memory_id, id);
@@ -103,6 +104,8 @@ CREATE TABLE sessions (
     imported_at TEXT NOT NULL,
     event_count INTEGER NOT NULL,
     error_count INTEGER NOT NULL,
+    -- every event's original line(s), concatenated and LZ4-compressed (size-prefixed)
+    raw BLOB NOT NULL,
     UNIQUE (source, external_id)
 );
 CREATE INDEX sessions_by_store ON sessions (store_id, started_at);
@@ -118,9 +121,11 @@ CREATE TABLE events (
     thread TEXT NOT NULL,
     is_error INTEGER NOT NULL,
     text TEXT NOT NULL,
-    raw TEXT NOT NULL,
+    -- where this event's original line(s) sit in the session's decompressed `raw`
+    raw_start INTEGER NOT NULL,
+    raw_len INTEGER NOT NULL,
     PRIMARY KEY (session_id, seq)
-) WITHOUT ROWID;
+);
 
 CREATE TABLE tool_calls (
     session_id INTEGER NOT NULL REFERENCES sessions(id),

@@ -27,6 +27,32 @@ pub struct ImportedFile {
     pub stamp: FileStamp,
     pub agent: String,
     pub sessions: Vec<ParsedSession>,
+    /// Each session's raw lines packed by [`pack_raw`] (same order as `sessions`).
+    pub packed: Vec<PackedRaw>,
+}
+
+/// A session's original lines, concatenated and compressed once: per-line compression gains
+/// little, a whole session compresses several times over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackedRaw {
+    pub blob: Vec<u8>,
+    /// (start, length) of each event's raw text in the decompressed blob.
+    pub ranges: Vec<(usize, usize)>,
+}
+
+/// Packs a session's raw lines (cheap enough to do off the writing thread).
+pub fn pack_raw(session: &ParsedSession) -> PackedRaw {
+    let total = session.events.iter().map(|e| e.raw.len()).sum();
+    let mut all = String::with_capacity(total);
+    let mut ranges = Vec::with_capacity(session.events.len());
+    for e in &session.events {
+        ranges.push((all.len(), e.raw.len()));
+        all.push_str(&e.raw);
+    }
+    PackedRaw {
+        blob: lz4_flex::compress_prepend_size(all.as_bytes()),
+        ranges,
+    }
 }
 
 impl Db {
@@ -67,16 +93,14 @@ impl Db {
         store: Option<&str>,
         files: &[ImportedFile],
     ) -> Result<(usize, usize)> {
-        let store_id = store
-            .map(|s| self.store_meta(s).map(|m| m.id))
-            .transpose()?;
+        let store_id = store.map(|s| self.store(s).map(|m| m.id)).transpose()?;
         self.write(|tx| {
             let (mut sessions, mut events) = (0, 0);
             let mut audited = Vec::new();
             for file in files {
                 let mut ids = Vec::new();
-                for s in &file.sessions {
-                    ids.push(upsert_session(tx, ctx, store_id, file, s)?);
+                for (s, packed) in file.sessions.iter().zip(&file.packed) {
+                    ids.push(upsert_session(tx, ctx, store_id, file, s, packed)?);
                     sessions += 1;
                     events += s.events.len();
                     audited.push(json!({
@@ -143,6 +167,26 @@ impl Db {
             })
     }
 
+    /// The original source line(s) of one event, exactly as imported.
+    pub fn event_raw(&self, session_id: i64, seq: i64) -> Result<String> {
+        let (blob, start, len): (Vec<u8>, i64, i64) = self
+            .conn
+            .query_row(
+                "SELECT s.raw, e.raw_start, e.raw_len FROM events e JOIN sessions s ON s.id = e.session_id
+                 WHERE e.session_id = ?1 AND e.seq = ?2",
+                params![session_id, seq],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?
+            .ok_or_else(|| Error::NotFound { kind: "event", name: format!("{session_id}#{seq}") })?;
+        let damaged = || Error::Internal(format!("stored session {session_id} is damaged"));
+        let all = lz4_flex::decompress_size_prepended(&blob).map_err(|_| damaged())?;
+        let slice = all
+            .get(start as usize..(start + len) as usize)
+            .ok_or_else(damaged)?;
+        String::from_utf8(slice.to_vec()).map_err(|_| damaged())
+    }
+
     /// The events of a session in order.
     pub fn events(&self, session_id: i64) -> Result<Vec<EventRow>> {
         let mut stmt = self.conn.prepare(
@@ -190,6 +234,7 @@ fn upsert_session(
     store_id: Option<i64>,
     file: &ImportedFile,
     s: &ParsedSession,
+    packed: &PackedRaw,
 ) -> Result<i64> {
     let errors = s.events.iter().filter(|e| e.is_error).count();
     let existing: Option<i64> = tx
@@ -205,7 +250,7 @@ fn upsert_session(
         tx.execute(
             "UPDATE sessions SET store_id = coalesce(?2, store_id), agent = ?3, path = ?4,
                  started_at = ?5, ended_at = ?6, title = ?7, imported_at = ?8,
-                 event_count = ?9, error_count = ?10
+                 event_count = ?9, error_count = ?10, raw = ?11
              WHERE id = ?1",
             params![
                 id,
@@ -217,15 +262,16 @@ fn upsert_session(
                 s.title,
                 ctx.now,
                 s.events.len() as i64,
-                errors as i64
+                errors as i64,
+                packed.blob
             ],
         )?;
         id
     } else {
         tx.execute(
             "INSERT INTO sessions (store_id, agent, source, external_id, path, started_at,
-                                   ended_at, title, imported_at, event_count, error_count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                   ended_at, title, imported_at, event_count, error_count, raw)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 store_id,
                 file.agent,
@@ -237,17 +283,18 @@ fn upsert_session(
                 s.title,
                 ctx.now,
                 s.events.len() as i64,
-                errors as i64
+                errors as i64,
+                packed.blob
             ],
         )?;
         tx.last_insert_rowid()
     };
     let mut insert_event = tx.prepare_cached(
         "INSERT INTO events (session_id, seq, external_id, parent_external_id, kind, role, at,
-                             thread, is_error, text, raw)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                             thread, is_error, text, raw_start, raw_len)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
-    for (seq, e) in s.events.iter().enumerate() {
+    for (seq, (e, (start, len))) in s.events.iter().zip(&packed.ranges).enumerate() {
         insert_event.execute(params![
             id,
             seq as i64,
@@ -259,7 +306,8 @@ fn upsert_session(
             e.thread,
             e.is_error,
             e.text,
-            e.raw
+            *start as i64,
+            *len as i64
         ])?;
     }
     let mut insert_call = tx.prepare_cached(

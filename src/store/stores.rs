@@ -29,24 +29,34 @@ impl Db {
         self.store(name)
     }
 
+    /// Every store with its memory count, by name.
     pub fn stores(&self) -> Result<Vec<Store>> {
-        let mut stmt = self.conn.prepare("SELECT name FROM stores ORDER BY name")?;
-        let names: Vec<String> = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        names.iter().map(|n| self.store(n)).collect()
+        let mut out = Vec::new();
+        for name in self.store_names()? {
+            let mut store = self.store(&name)?;
+            store.memories = match store.head_op_id {
+                Some(op) => state_at(&self.conn, store.id, op)?.len(),
+                None => 0,
+            };
+            out.push(store);
+        }
+        Ok(out)
     }
 
+    /// Store names, sorted (cheap).
+    pub fn store_names(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT name FROM stores ORDER BY name")?;
+        let names = stmt.query_map([], |r| r.get(0))?;
+        Ok(names.collect::<Result<_, _>>()?)
+    }
+
+    /// One store by name with its head operation (its memory count is left at 0: only
+    /// [`Db::stores`] counts).
     pub fn store(&self, name: &str) -> Result<Store> {
-        let mut store = store_row(&self.conn, name)?.ok_or_else(|| Error::NotFound {
+        store_row(&self.conn, name)?.ok_or_else(|| Error::NotFound {
             kind: "store",
             name: name.into(),
-        })?;
-        store.memories = match store.head_op_id {
-            Some(op) => state_at(&self.conn, store.id, op)?.len(),
-            None => 0,
-        };
-        Ok(store)
+        })
     }
 
     /// The memories of a store at an operation (its head when `None`), sorted by path.
