@@ -51,6 +51,7 @@ CREATE TABLE memories (
     store_id INTEGER NOT NULL REFERENCES stores(id),
     created_op_id INTEGER NOT NULL REFERENCES operations(id)
 );
+CREATE INDEX memories_by_store ON memories (store_id);
 
 CREATE TABLE versions (
     id INTEGER PRIMARY KEY,

@@ -190,13 +190,14 @@ pub(crate) fn head_op(conn: &Connection, store_id: StoreId) -> Result<Option<OpI
 /// The state at `op`: for each memory, its newest version at or before `op`, unless deleted.
 /// The op log of a store is linear and ids only grow, so "at or before" is `op_id <= op`.
 pub(crate) fn state_at(conn: &Connection, store_id: StoreId, op: OpId) -> Result<Vec<Entry>> {
+    // One index probe per memory (its newest version at or before `op`), so the cost follows
+    // the number of memories, not the length of history.
     let mut stmt = conn.prepare_cached(
         "SELECT v.memory_id, v.path, v.sha256, v.size, v.op_id
-         FROM versions v
-         JOIN (SELECT max(id) AS id FROM versions
-               WHERE store_id = ?1 AND op_id <= ?2 GROUP BY memory_id) newest
-           ON v.id = newest.id
-         WHERE v.kind != 'deleted'
+         FROM memories m
+         JOIN versions v ON v.id = (SELECT max(w.id) FROM versions w
+                                    WHERE w.memory_id = m.id AND w.op_id <= ?2)
+         WHERE m.store_id = ?1 AND v.kind != 'deleted'
          ORDER BY v.path",
     )?;
     let rows = stmt.query_map(params![store_id, op], entry_from_row)?;

@@ -136,3 +136,30 @@ fn every_real_transcript_imports() {
     let again = sb.json(&["import", "sessions", dir.to_str().unwrap(), "--json"]);
     assert_eq!(again["files_unchanged"], 6, "{again}");
 }
+
+/// `lucid eval` on the corpus, through real stores, review and apply: at least 80 % of cases
+/// and 85 % of change expectations, with every `never` and `kept` expectation held.
+#[test]
+fn lucid_eval_meets_the_targets_on_the_corpus() {
+    let sb = Sandbox::new();
+    let dir = corpus().join("consolidation");
+    let summary = sb.json(&["eval", dir.to_str().unwrap(), "--json"]);
+    let pair = |kind: &str| {
+        let v = &summary["by_kind"][kind];
+        (v[0].as_u64().unwrap(), v[1].as_u64().unwrap())
+    };
+    let cases = (summary["cases_passed"].as_u64().unwrap(), summary["cases"].as_u64().unwrap());
+    let changes =
+        (summary["change_passed"].as_u64().unwrap(), summary["change_total"].as_u64().unwrap());
+    assert_eq!(cases.1, 20);
+    assert!(cases.0 * 100 >= cases.1 * 80, "cases {cases:?}");
+    assert!(changes.0 * 100 >= changes.1 * 85, "changes {changes:?}");
+    for kind in ["never", "kept"] {
+        let (passed, total) = pair(kind);
+        assert_eq!(passed, total, "{kind}");
+    }
+    // The engine that changes nothing scores the documented baseline.
+    let none = sb.json(&["eval", dir.to_str().unwrap(), "--engine", "none", "--json"]);
+    assert_eq!(none["cases_passed"], 1);
+    assert_eq!(none["change_passed"], 2);
+}
