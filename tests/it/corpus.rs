@@ -148,9 +148,14 @@ fn lucid_eval_meets_the_targets_on_the_corpus() {
         let v = &summary["by_kind"][kind];
         (v[0].as_u64().unwrap(), v[1].as_u64().unwrap())
     };
-    let cases = (summary["cases_passed"].as_u64().unwrap(), summary["cases"].as_u64().unwrap());
-    let changes =
-        (summary["change_passed"].as_u64().unwrap(), summary["change_total"].as_u64().unwrap());
+    let cases = (
+        summary["cases_passed"].as_u64().unwrap(),
+        summary["cases"].as_u64().unwrap(),
+    );
+    let changes = (
+        summary["change_passed"].as_u64().unwrap(),
+        summary["change_total"].as_u64().unwrap(),
+    );
     assert_eq!(cases.1, 20);
     assert!(cases.0 * 100 >= cases.1 * 80, "cases {cases:?}");
     assert!(changes.0 * 100 >= changes.1 * 85, "changes {changes:?}");
