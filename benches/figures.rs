@@ -643,6 +643,7 @@ fn figures_store(cfg: &Config, corpus: &Path, work: &Path) -> Vec<bool> {
     let took = build_store(&db_path, corpus, cfg.memories, cfg.ops);
     let db = Db::open(&db_path).expect("reopen the store database");
     let store = db.store(STORE).expect("the bench store exists");
+    let memories = db.entries(&store, None).expect("read the head state").len();
     let op_ids: Vec<i64> = {
         let mut stmt = db
             .connection()
@@ -656,16 +657,12 @@ fn figures_store(cfg: &Config, corpus: &Path, work: &Path) -> Vec<bool> {
     println!(
         "  built a store with {} memories and {} operations through the library in {} \
          ({:.1} ms/op)",
-        store.memories,
+        memories,
         op_ids.len(),
         secs(took),
         took.as_secs_f64() * 1000.0 / op_ids.len() as f64
     );
-    let label = format!(
-        "on {} memories / {} operations",
-        store.memories,
-        op_ids.len()
-    );
+    let label = format!("on {} memories / {} operations", memories, op_ids.len());
     let mut results = Vec::new();
     for (name, args) in [
         ("log", vec!["log", "-s", STORE]),

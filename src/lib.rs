@@ -17,6 +17,7 @@ pub mod review;
 pub mod sanitize;
 pub mod secrets;
 pub mod store;
+pub mod tui;
 pub mod util;
 
 pub use error::{Error, Result};

@@ -30,6 +30,14 @@ fn marker(code: u32, out: &mut String) {
 /// One line of untrusted text for display: every control (newlines and tabs included) and
 /// invisible formatting character is made visible.
 pub fn line(s: &str) -> String {
+    clean_line(s).into_owned()
+}
+
+/// As [`line`], borrowing when nothing needs to change (the common case).
+pub fn clean_line(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() || is_invisible_format(c)) {
+        return std::borrow::Cow::Borrowed(s);
+    }
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if c.is_control() {
@@ -40,7 +48,7 @@ pub fn line(s: &str) -> String {
             out.push(c);
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Multi-line untrusted text: as [`line`] but keeps `\n` and expands tabs to `tab_width`.

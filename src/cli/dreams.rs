@@ -411,17 +411,16 @@ pub fn proposal(env: &Env, cmd: ProposalCmd) -> Result<(), Error> {
                     kind: "change",
                     name: change.to_string(),
                 })?;
-            let text = match file {
-                Some(f) => std::fs::read_to_string(&f).map_err(|e| Error::io(&f, e))?,
-                None => {
-                    let (_, proposed, resolution, current) = db.change_texts(c)?;
-                    let start = if matches!(resolution, review::Resolution::Undecided) {
-                        proposed
-                    } else {
-                        current
-                    };
-                    edit_in_editor(&start)?
-                }
+            let text = if let Some(f) = file {
+                std::fs::read_to_string(&f).map_err(|e| Error::io(&f, e))?
+            } else {
+                let (_, proposed, resolution, current) = db.change_texts(c)?;
+                let start = if matches!(resolution, review::Resolution::Undecided) {
+                    proposed
+                } else {
+                    current
+                };
+                edit_in_editor(&start)?
             };
             db.decide(
                 &env.ctx,

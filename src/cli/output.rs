@@ -18,8 +18,8 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<(), Error> {
 }
 
 /// Untrusted text made safe for a terminal line.
-pub fn safe(s: &str) -> String {
-    sanitize::line(s)
+pub fn safe(s: &str) -> std::borrow::Cow<'_, str> {
+    sanitize::clean_line(s)
 }
 
 /// The first 12 hex digits of a hash.

@@ -197,13 +197,19 @@ impl Db {
             .iter()
             .filter(|c| c.state == "open")
             .any(|c| !base_matches(&head, c));
+        // A proposal still waiting whose files moved on is `stale`: applying it would conflict.
+        let shown_state = if moved_on && (state == "pending" || state == "partial") {
+            "stale".to_owned()
+        } else {
+            state
+        };
         Ok((
             Proposal {
                 id,
                 dream_id,
                 store,
                 base_op_id,
-                state,
+                state: shown_state,
                 created_at,
                 engine,
                 categories,

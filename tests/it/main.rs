@@ -6,6 +6,7 @@ mod common;
 mod concurrency;
 mod corpus;
 mod crash;
+mod crash_dreams;
 mod history;
 mod review;
 mod tamper;

@@ -183,6 +183,11 @@ fn a_file_written_after_the_dream_conflicts_and_survives() {
         "/a.md",
         "- first fact\n- the agent's own new line\n",
     );
+    let (p, _) = db.proposal(proposal).unwrap();
+    assert!(
+        p.stale && p.state == "stale",
+        "the store moved under the proposal: {p:?}"
+    );
     accept_all(&mut db, proposal);
     let report = db
         .apply_proposal(&ctx("reviewer"), proposal, OpKind::Apply)
@@ -208,6 +213,32 @@ fn a_file_written_after_the_dream_conflicts_and_survives() {
     assert!(rebased.flags.contains(&"rebased".to_string()));
 }
 
+/// Changes line 2 and line 19 of /a.md: two hunks.
+struct TwoHunks;
+impl Engine for TwoHunks {
+    fn name(&self) -> &'static str {
+        "two"
+    }
+    fn version(&self) -> &'static str {
+        "1"
+    }
+    fn dream(&self, input: &DreamInput) -> Result<DreamOutput, EngineError> {
+        let mut files: std::collections::BTreeMap<String, String> = input
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.content.clone()))
+            .collect();
+        let a = files.get_mut("/a.md").unwrap();
+        *a = a
+            .replace("line 2\n", "LINE TWO\n")
+            .replace("line 19\n", "LINE NINETEEN\n");
+        Ok(DreamOutput {
+            files,
+            notes: vec![],
+        })
+    }
+}
+
 #[test]
 fn per_hunk_decisions_write_only_the_accepted_hunks() {
     let (mut db, _dir) = setup();
@@ -215,32 +246,8 @@ fn per_hunk_decisions_write_only_the_accepted_hunks() {
         &mut db,
         "agent",
         "/a.md",
-        &(1..=20).map(|i| format!("line {i}\n")).collect::<String>(),
+        &(1..=20).fold(String::new(), |acc, i| acc + &format!("line {i}\n")),
     );
-    struct TwoHunks;
-    impl Engine for TwoHunks {
-        fn name(&self) -> &'static str {
-            "two"
-        }
-        fn version(&self) -> &'static str {
-            "1"
-        }
-        fn dream(&self, input: &DreamInput) -> Result<DreamOutput, EngineError> {
-            let mut files: std::collections::BTreeMap<String, String> = input
-                .files
-                .iter()
-                .map(|f| (f.path.clone(), f.content.clone()))
-                .collect();
-            let a = files.get_mut("/a.md").unwrap();
-            *a = a
-                .replace("line 2\n", "LINE TWO\n")
-                .replace("line 19\n", "LINE NINETEEN\n");
-            Ok(DreamOutput {
-                files,
-                notes: vec![],
-            })
-        }
-    }
     let outcome = dreaming::run(&mut db, &ctx("r"), &TwoHunks, "s", vec![], "").unwrap();
     let proposal = outcome.dream.proposal_id.unwrap();
     let pick = |hunk, verdict| Decision::Verdict {

@@ -1,0 +1,300 @@
+//! The worker thread: owns the database connection and performs effects through the core, off
+//! the render path; every effect answers with exactly one [`Msg`]. It also polls
+//! `PRAGMA data_version` to notice commits by other connections (agents, other reviewers).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::mpsc::{Receiver, Sender};
+
+use crate::model::{OpKind, ProposalChange};
+use crate::review;
+use crate::store::Db;
+use crate::util::Ctx;
+
+use super::effect::Effect;
+use super::rows;
+use super::state::{AuditView, FileReview, History, Review, SessionRef, Verify};
+use super::update::Msg;
+
+/// What the runtime asks of the worker.
+#[derive(Debug)]
+pub enum Job {
+    Effect(Effect),
+    /// Check `data_version`; answers only when it changed.
+    Poll,
+}
+
+/// The proposal states the inbox lists.
+const WAITING: [&str; 3] = ["pending", "partial", "stale"];
+
+/// Runs until the job channel closes. `now` gives the time for each write.
+pub fn run(
+    db_path: &Path,
+    mut ctx: Ctx,
+    now: impl Fn() -> Option<String>,
+    jobs: &Receiver<Job>,
+    out: &Sender<Msg>,
+) {
+    let mut db = match Db::open(db_path) {
+        Ok(db) => Some(db),
+        Err(e) => {
+            let _ = out.send(Msg::Failed(e.to_string()));
+            None
+        }
+    };
+    let mut version = db.as_ref().and_then(|d| d.data_version().ok());
+    while let Ok(job) = jobs.recv() {
+        let Some(db) = db.as_mut() else {
+            if matches!(job, Job::Effect(_)) {
+                let _ = out.send(Msg::Failed("the database is not open".into()));
+            }
+            continue;
+        };
+        let msg = match job {
+            Job::Poll => {
+                let v = db.data_version().ok();
+                if v.is_some() && v != version {
+                    version = v;
+                    Some(Msg::ExternalChange)
+                } else {
+                    None
+                }
+            }
+            Job::Effect(effect) => {
+                if let Some(t) = now() {
+                    ctx.now = t;
+                }
+                Some(perform(db, &ctx, effect).unwrap_or_else(|e| Msg::Failed(e.to_string())))
+            }
+        };
+        if let Some(msg) = msg
+            && out.send(msg).is_err()
+        {
+            break;
+        }
+    }
+}
+
+fn perform(db: &mut Db, ctx: &Ctx, effect: Effect) -> crate::Result<Msg> {
+    Ok(match effect {
+        Effect::LoadInbox => {
+            let mut items = db.proposals(None, None)?;
+            items.retain(|p| WAITING.contains(&p.state.as_str()));
+            Msg::InboxLoaded(items)
+        }
+        Effect::LoadProposal(id) => Msg::ProposalLoaded(Box::new(load(db, id)?)),
+        Effect::Decide {
+            proposal,
+            target,
+            decision,
+            reason,
+        } => {
+            db.decide(ctx, proposal, &target, &decision, &reason)?;
+            Msg::Done {
+                text: String::new(),
+                reload: Some(proposal),
+            }
+        }
+        Effect::Apply(id) => {
+            let report = db.apply_proposal(ctx, id, OpKind::Apply)?;
+            let op = report.operation.as_ref().map_or_else(
+                || "no operation".to_owned(),
+                |o| format!("operation #{}", o.op.id),
+            );
+            let mut text = format!(
+                "Applied #{id}: wrote {} file(s) as {op}",
+                report.written.len()
+            );
+            if !report.conflicts.is_empty() {
+                let _ = write!(text, "; {} conflict(s) re-proposed", report.conflicts.len());
+            }
+            if report.left_open > 0 {
+                let _ = write!(text, "; {} left open", report.left_open);
+            }
+            Msg::Done {
+                text,
+                reload: Some(id),
+            }
+        }
+        Effect::LoadAudit => {
+            let mut records =
+                crate::audit::records(db.connection(), &crate::audit::Filter::default())?;
+            records.reverse();
+            let verify = match crate::audit::verify(db.connection()) {
+                Ok(v) => Verify::Ok {
+                    records: v.records,
+                    head: v.head_hash,
+                },
+                Err(crate::Error::AuditBroken { seq, why }) => Verify::Broken { seq, why },
+                Err(e) => Verify::Failed(e.to_string()),
+            };
+            Msg::AuditLoaded(Box::new(AuditView {
+                records,
+                verify,
+                selected: 0,
+                filter: String::new(),
+            }))
+        }
+        Effect::LoadHistory(name) => {
+            let store = match name {
+                Some(n) => db.store(&n)?,
+                None => db
+                    .stores()?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| crate::Error::NotFound {
+                        kind: "store",
+                        name: "(any)".into(),
+                    })?,
+            };
+            let ops = db.log(&store, Some(HISTORY_LIMIT))?;
+            Msg::HistoryLoaded(Box::new(History {
+                store: store.name,
+                ops,
+                selected: 0,
+                preview: None,
+            }))
+        }
+        Effect::PreviewRollback { store, op } => {
+            let s = db.store(&store)?;
+            // (FileDiff is not exported from the store: take its fields.)
+            let diffs: Vec<Paths> = db
+                .diff_states(&s, s.head_op_id, op, None)?
+                .into_iter()
+                .map(|d| (d.old_path, d.new_path, d.old, d.new))
+                .collect();
+            Msg::RollbackPreview {
+                store,
+                op,
+                lines: preview_lines(&diffs, op),
+            }
+        }
+        Effect::Rollback { store, op, reason } => {
+            let detail = db.rollback(ctx, &store, op, &reason)?;
+            Msg::Done {
+                text: format!(
+                    "Rolled {store} back to operation #{op} (new operation #{})",
+                    detail.op.id
+                ),
+                reload: None,
+            }
+        }
+        Effect::OpenEditor { .. } | Effect::Quit => {
+            Msg::Failed("internal: the runtime performs this effect itself".into())
+        }
+    })
+}
+
+/// A file's paths and bytes on both sides of a comparison.
+type Paths = (
+    Option<String>,
+    Option<String>,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+);
+
+/// Operations the history screen loads (newest first).
+const HISTORY_LIMIT: usize = 2_000;
+
+/// One line per file a rollback would change: `~ path (+2 −5)`, `+ path (comes back)`, …
+fn preview_lines(diffs: &[Paths], op: i64) -> Vec<String> {
+    if diffs.is_empty() {
+        return vec![format!(
+            "Nothing: the store already equals operation #{op}."
+        )];
+    }
+    let text = |b: &Option<Vec<u8>>| {
+        b.as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default()
+    };
+    diffs
+        .iter()
+        .map(|(old_path, new_path, old, new)| {
+            let (old, new) = (text(old), text(new));
+            let (mut added, mut removed) = (0, 0);
+            for h in crate::diff::hunks(&old, &new, 0) {
+                added += h.new_len;
+                removed += h.old_len;
+            }
+            match (old_path, new_path) {
+                (None, Some(p)) => format!("+ {p} (comes back, {added} lines)"),
+                (Some(p), None) => format!("- {p} (removed, {removed} lines)"),
+                (Some(a), Some(b)) if a != b => format!("→ {a} → {b} (+{added} −{removed})"),
+                (_, p) => format!("~ {} (+{added} −{removed})", p.as_deref().unwrap_or("?")),
+            }
+        })
+        .collect()
+}
+
+fn hunks_of(change: &ProposalChange, base: &str, proposed: &str) -> usize {
+    if change.kind == "create" || change.kind == "delete" {
+        1
+    } else {
+        review::hunk_count(base, proposed).max(1)
+    }
+}
+
+/// A proposal with its texts, decisions and display rows.
+pub fn load(db: &Db, id: i64) -> crate::Result<Review> {
+    let (proposal, changes) = db.proposal(id)?;
+    let store = db.store(&proposal.store)?;
+    let head: BTreeMap<String, String> = db
+        .entries(&store, None)?
+        .into_iter()
+        .map(|e| (e.path, e.sha256))
+        .collect();
+    let mut files = Vec::with_capacity(changes.len());
+    for change in changes {
+        let (base, proposed, resolution, result) = db.change_texts(&change)?;
+        // After an edit the diff shows what will be written: the base against the edit.
+        let shown = if matches!(resolution, review::Resolution::Edited(_)) {
+            &result
+        } else {
+            &proposed
+        };
+        let moved = change.state == "open"
+            && match change.kind.as_str() {
+                "create" => head.contains_key(&change.path),
+                _ => head.get(&change.path) != change.base_sha256.as_ref(),
+            };
+        files.push(FileReview {
+            hunks: hunks_of(&change, &base, &proposed),
+            diff: rows::build(&base, shown),
+            change,
+            base,
+            proposed,
+            resolution,
+            undo: Vec::new(),
+            moved,
+        });
+    }
+    let mut sessions = BTreeMap::new();
+    for e in files.iter().flat_map(|f| &f.change.evidence) {
+        if let Some(id) = &e.session_id
+            && !sessions.contains_key(id)
+            && let Ok(s) = db.session(id)
+        {
+            let at = s.started_at;
+            sessions.insert(
+                id.clone(),
+                SessionRef {
+                    agent: s.agent,
+                    started_at: at,
+                },
+            );
+        }
+    }
+    Ok(Review {
+        proposal,
+        files,
+        sessions,
+        file: 0,
+        hunk: 0,
+        scroll: 0,
+        skip: 0,
+        detail_scroll: 0,
+        toggle_layout: false,
+    })
+}
