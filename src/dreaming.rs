@@ -9,9 +9,8 @@ use serde::Serialize;
 
 use crate::dream::{self, DreamInput, DreamOutput, Engine};
 use crate::error::{Error, Result};
-use crate::model::{Dream, OpKind};
-use crate::review::{Decision, Verdict};
-use crate::store::{ApplyReport, Db, DreamStart, NewChange, Target, notes_by_path};
+use crate::model::Dream;
+use crate::store::{ApplyReport, Db, DreamStart, NewChange, notes_by_path};
 use crate::util::{Ctx, sha256_hex};
 use crate::{eval, injection, memory_path, secrets};
 
@@ -128,41 +127,36 @@ pub fn run(
             return Err(e);
         }
     };
-    let proposal = db.finish_dream(ctx, running.id, &inputs_hash, &changes)?;
-    let dream = db.dream(running.id)?;
-    let mut outcome = Outcome {
-        dream,
-        changes: changes.len(),
-        gated_by: Vec::new(),
-        applied: None,
-    };
-    let Some(proposal) = proposal else {
-        return Ok(outcome);
-    };
-    if meta.mode == "auto" && !changes.is_empty() {
-        let mut gated: Vec<String> = changes
+    let gated_by: Vec<String> = {
+        let mut g: Vec<String> = changes
             .iter()
             .flat_map(|c| c.flags.iter())
             .filter(|f| GATING_FLAGS.contains(&f.as_str()))
             .cloned()
             .collect();
-        gated.sort();
-        gated.dedup();
-        if gated.is_empty() {
-            let auto = Ctx {
-                actor: "dream:auto".into(),
-                now: ctx.now.clone(),
-            };
-            let accept = Decision::Verdict {
-                hunk: None,
-                verdict: Verdict::Accept,
-            };
-            db.decide(&auto, proposal, &Target::All, &accept, "auto mode")?;
-            outcome.applied = Some(db.apply_proposal(&auto, proposal, OpKind::AutoApply)?);
-        }
-        outcome.gated_by = gated;
-    }
-    Ok(outcome)
+        g.sort();
+        g.dedup();
+        g
+    };
+    let auto_ctx = Ctx {
+        actor: "dream:auto".into(),
+        now: ctx.now.clone(),
+    };
+    let auto =
+        (meta.mode == "auto" && !changes.is_empty() && gated_by.is_empty()).then_some(&auto_ctx);
+    let (_, applied) = db.finish_dream(ctx, running.id, &inputs_hash, &changes, auto)?;
+    let dream = db.dream(running.id)?;
+    let gated_by = if meta.mode == "auto" {
+        gated_by
+    } else {
+        Vec::new()
+    };
+    Ok(Outcome {
+        dream,
+        changes: changes.len(),
+        gated_by,
+        applied,
+    })
 }
 
 /// SHA-256 over the engine's identity and its whole input: equal hashes, equal proposals.

@@ -5,11 +5,14 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
 use super::Db;
+use super::proposals::{Target, apply_in, decide_in};
 use super::stores::{read_blob, state_at, store_row};
 use crate::audit;
 use crate::dream::{self, ChangeNote};
 use crate::error::{Error, Result};
+use crate::model::OpKind;
 use crate::model::{Dream, OpId, Store};
+use crate::review::{Decision, Verdict};
 use crate::util::{Ctx, format_time, parse_time};
 
 /// How long a running dream holds its store without finishing.
@@ -250,7 +253,8 @@ impl Db {
         dream_id: i64,
         inputs_hash: &str,
         changes: &[NewChange],
-    ) -> Result<Option<i64>> {
+        auto: Option<&Ctx>,
+    ) -> Result<(Option<i64>, Option<super::ApplyReport>)> {
         self.write(|tx| {
             let (status, store_id, base): (String, i64, OpId) = tx.query_row(
                 "SELECT status, store_id, base_op_id FROM dreams WHERE id = ?1",
@@ -258,7 +262,7 @@ impl Db {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
             if status == "canceled" {
-                return Ok(None);
+                return Ok((None, None));
             }
             tx.execute(
                 "UPDATE dreams SET status = 'completed', inputs_hash = ?2, ended_at = ?3,
@@ -283,7 +287,17 @@ impl Db {
                 &json!({ "dream": dream_id, "proposal": proposal, "changes": changes.len(), "inputs_hash": inputs_hash }),
                 "",
             )?;
-            Ok(Some(proposal))
+            // Auto mode: accepted and applied in the same transaction, so a crash leaves either
+            // no proposal or an applied one.
+            let applied = match auto {
+                Some(actor) => {
+                    let accept = Decision::Verdict { hunk: None, verdict: Verdict::Accept };
+                    decide_in(tx, actor, proposal, &Target::All, &accept, "auto mode")?;
+                    Some(apply_in(tx, actor, proposal, OpKind::AutoApply)?)
+                }
+                None => None,
+            };
+            Ok((Some(proposal), applied))
         })
     }
 

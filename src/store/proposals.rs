@@ -164,70 +164,13 @@ impl Db {
     }
 
     /// One proposal with its changes.
+    /// One proposal with its changes.
     pub fn proposal(&self, id: i64) -> Result<(Proposal, Vec<ProposalChange>)> {
-        let row: Option<(i64, String, i64, String, String, String, i64)> = self
-            .conn
-            .query_row(
-                "SELECT p.dream_id, s.name, p.base_op_id, p.state, p.created_at, d.engine, s.id
-                 FROM proposals p JOIN stores s ON s.id = p.store_id JOIN dreams d ON d.id = p.dream_id
-                 WHERE p.id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
-            )
-            .optional()?;
-        let (dream_id, store, base_op_id, state, created_at, engine, store_id) =
-            row.ok_or_else(|| Error::NotFound {
-                kind: "proposal",
-                name: id.to_string(),
-            })?;
-        let changes = self.changes(id)?;
-        let mut categories = BTreeMap::new();
-        let mut flags: Vec<String> = Vec::new();
-        for c in &changes {
-            *categories.entry(c.category.clone()).or_insert(0) += 1;
-            for f in &c.flags {
-                if !flags.contains(f) {
-                    flags.push(f.clone());
-                }
-            }
-        }
-        flags.sort();
-        let head = state_map(&self.conn, store_id, head_op(&self.conn, store_id)?)?;
-        let moved_on = changes
-            .iter()
-            .filter(|c| c.state == "open")
-            .any(|c| !base_matches(&head, c));
-        // A proposal still waiting whose files moved on is `stale`: applying it would conflict.
-        let shown_state = if moved_on && (state == "pending" || state == "partial") {
-            "stale".to_owned()
-        } else {
-            state
-        };
-        Ok((
-            Proposal {
-                id,
-                dream_id,
-                store,
-                base_op_id,
-                state: shown_state,
-                created_at,
-                engine,
-                categories,
-                flags,
-                changes: changes.len(),
-                conflicts: changes.iter().filter(|c| c.state == "conflict").count(),
-                stale: moved_on,
-            },
-            changes,
-        ))
+        load_proposal(&self.conn, id)
     }
 
     pub fn changes(&self, proposal: i64) -> Result<Vec<ProposalChange>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {CHANGE_COLUMNS} FROM changes WHERE proposal_id = ?1 ORDER BY seq"
-        ))?;
-        let rows = stmt.query_map([proposal], change_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        load_changes(&self.conn, proposal)
     }
 
     /// The base and proposed text of a change, its decisions and what they produce now.
@@ -256,113 +199,231 @@ impl Db {
         decision: &Decision,
         reason: &str,
     ) -> Result<usize> {
-        let (p, changes) = self.proposal(proposal)?;
-        if p.state == "applied" {
-            return Err(Error::Invalid(format!(
-                "proposal {proposal} is already applied"
-            )));
-        }
-        let chosen: Vec<&ProposalChange> = changes
-            .iter()
-            .filter(|c| c.state != "applied")
-            .filter(|c| match target {
-                Target::All => c.state == "open",
-                Target::Category(cat) => c.state == "open" && c.category == *cat,
-                Target::Change { seq, .. } => c.seq == *seq,
-            })
-            .collect();
-        if chosen.is_empty() {
-            return Err(Error::NotFound {
-                kind: "open change",
-                name: format!("{target:?} in proposal {proposal}"),
-            });
-        }
-        if matches!(
-            decision,
-            Decision::Verdict {
-                verdict: Verdict::Reject,
-                ..
-            }
-        ) && reason.trim().is_empty()
-        {
-            return Err(Error::Invalid(
-                "a rejection needs a reason (--reason TEXT)".into(),
-            ));
-        }
-        let hunk = match target {
-            Target::Change { hunk, .. } => *hunk,
-            _ => None,
-        };
-        self.write(|tx| {
-            for c in &chosen {
-                let hunks = hunks_of(tx, c)?;
-                if let Some(h) = hunk
-                    && h >= hunks
-                {
-                        return Err(Error::NotFound { kind: "hunk", name: format!("{} of change {} (it has {hunks})", h + 1, c.seq) });
-                }
-                let (edited_sha, verdict) = match decision {
-                    Decision::Edit(text) => {
-                        let sha = sha256_hex(text.as_bytes());
-                        tx.execute(
-                            "INSERT OR IGNORE INTO blobs (sha256, size, bytes) VALUES (?1, ?2, ?3)",
-                            params![sha, text.len() as i64, text.as_bytes()],
-                        )?;
-                        (Some(sha), "edit")
-                    }
-                    Decision::Undo => (None, "undo"),
-                    Decision::Verdict { verdict: Verdict::Accept, .. } => (None, "accept"),
-                    Decision::Verdict { verdict: Verdict::Reject, .. } => (None, "reject"),
-                };
-                tx.execute(
-                    "INSERT INTO decisions (change_id, hunk, verdict, edited_sha256, reason, actor, at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![c.id, hunk.map(|h| h as i64), verdict, edited_sha, reason, ctx.actor, ctx.now],
-                )?;
-                let decision_id = tx.last_insert_rowid();
-                let (resolution, _) = resolution_of(tx, c, hunks)?;
-                let text = materialized(tx, c, &resolution)?;
-                let sha = sha256_hex(text.as_bytes());
-                // The hash goes in with the decision: a later change to the proposal's bytes
-                // cannot pass apply.
-                tx.execute(
-                    "UPDATE decisions SET materialized_sha256 = ?2 WHERE id = ?1 AND materialized_sha256 IS NULL",
-                    params![decision_id, sha],
-                )
-                .map_err(|e| Error::Internal(format!("recording the decided hash: {e}")))?;
-                audit::append(
-                    tx,
-                    ctx,
-                    "proposal.decide",
-                    &c.path,
-                    &json!({ "proposal": proposal, "change": c.seq, "hunk": hunk.map(|h| h + 1),
-                             "verdict": verdict, "edited": edited_sha, "materialized": sha }),
-                    reason,
-                )?;
-            }
-            let state = proposal_state(tx, proposal)?;
-            tx.execute("UPDATE proposals SET state = ?2 WHERE id = ?1", params![proposal, state])?;
-            Ok(chosen.len())
-        })
+        self.write(|tx| decide_in(tx, ctx, proposal, target, decision, reason))
     }
 
     /// Writes every accepted change as one operation. Conflicting files (changed since the
-    /// proposal's base) are not written: each gets a rebased change instead.
+    /// proposal's base) are not written: each gets a rebased change instead. The proposal is
+    /// read inside the transaction, so two reviewers applying at once cannot both write.
     pub fn apply_proposal(
         &mut self,
         ctx: &Ctx,
         proposal: i64,
         kind: OpKind,
     ) -> Result<ApplyReport> {
-        let (p, changes) = self.proposal(proposal)?;
-        if p.state == "applied" || p.state == "rejected" {
-            return Err(Error::Invalid(format!(
-                "proposal {proposal} is already {}",
-                p.state
-            )));
-        }
-        self.write(|tx| apply_in_tx(tx, ctx, &p, &changes, kind))
+        self.write(|tx| apply_in(tx, ctx, proposal, kind))
     }
+}
+
+/// [`Db::decide`] inside the caller's transaction.
+pub(crate) fn decide_in(
+    tx: &Connection,
+    ctx: &Ctx,
+    proposal: i64,
+    target: &Target,
+    decision: &Decision,
+    reason: &str,
+) -> Result<usize> {
+    let (p, changes) = load_proposal(tx, proposal)?;
+    if p.state == "applied" {
+        return Err(Error::Invalid(format!(
+            "proposal {proposal} is already applied"
+        )));
+    }
+    let chosen: Vec<&ProposalChange> = changes
+        .iter()
+        .filter(|c| c.state != "applied")
+        .filter(|c| match target {
+            Target::All => c.state == "open",
+            Target::Category(cat) => c.state == "open" && c.category == *cat,
+            Target::Change { seq, .. } => c.seq == *seq,
+        })
+        .collect();
+    if chosen.is_empty() {
+        return Err(Error::NotFound {
+            kind: "open change",
+            name: format!("{target:?} in proposal {proposal}"),
+        });
+    }
+    if matches!(
+        decision,
+        Decision::Verdict {
+            verdict: Verdict::Reject,
+            ..
+        }
+    ) && reason.trim().is_empty()
+    {
+        return Err(Error::Invalid(
+            "a rejection needs a reason (--reason TEXT)".into(),
+        ));
+    }
+    let hunk = match target {
+        Target::Change { hunk, .. } => *hunk,
+        _ => None,
+    };
+    {
+        for c in &chosen {
+            let hunks = hunks_of(tx, c)?;
+            if let Some(h) = hunk
+                && h >= hunks
+            {
+                return Err(Error::NotFound {
+                    kind: "hunk",
+                    name: format!("{} of change {} (it has {hunks})", h + 1, c.seq),
+                });
+            }
+            let (edited_sha, verdict) = match decision {
+                Decision::Edit(text) => {
+                    let sha = sha256_hex(text.as_bytes());
+                    tx.execute(
+                        "INSERT OR IGNORE INTO blobs (sha256, size, bytes) VALUES (?1, ?2, ?3)",
+                        params![sha, text.len() as i64, text.as_bytes()],
+                    )?;
+                    (Some(sha), "edit")
+                }
+                Decision::Undo => (None, "undo"),
+                Decision::Verdict {
+                    verdict: Verdict::Accept,
+                    ..
+                } => (None, "accept"),
+                Decision::Verdict {
+                    verdict: Verdict::Reject,
+                    ..
+                } => (None, "reject"),
+            };
+            tx.execute(
+                "INSERT INTO decisions (change_id, hunk, verdict, edited_sha256, reason, actor, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    c.id,
+                    hunk.map(|h| h as i64),
+                    verdict,
+                    edited_sha,
+                    reason,
+                    ctx.actor,
+                    ctx.now
+                ],
+            )?;
+            let decision_id = tx.last_insert_rowid();
+            let (resolution, _) = resolution_of(tx, c, hunks)?;
+            let text = materialized(tx, c, &resolution)?;
+            let sha = sha256_hex(text.as_bytes());
+            // The hash goes in with the decision: a later change to the proposal's bytes
+            // cannot pass apply.
+            tx.execute(
+                "UPDATE decisions SET materialized_sha256 = ?2 WHERE id = ?1 AND materialized_sha256 IS NULL",
+                params![decision_id, sha],
+            )
+            .map_err(|e| Error::Internal(format!("recording the decided hash: {e}")))?;
+            audit::append(
+                tx,
+                ctx,
+                "proposal.decide",
+                &c.path,
+                &json!({ "proposal": proposal, "change": c.seq, "hunk": hunk.map(|h| h + 1),
+                         "verdict": verdict, "edited": edited_sha, "materialized": sha }),
+                reason,
+            )?;
+        }
+        let state = proposal_state(tx, proposal)?;
+        tx.execute(
+            "UPDATE proposals SET state = ?2 WHERE id = ?1",
+            params![proposal, state],
+        )?;
+        Ok(chosen.len())
+    }
+}
+
+/// [`Db::apply_proposal`] inside the caller's transaction.
+pub(crate) fn apply_in(
+    tx: &Connection,
+    ctx: &Ctx,
+    proposal: i64,
+    kind: OpKind,
+) -> Result<ApplyReport> {
+    let (p, changes) = load_proposal(tx, proposal)?;
+    if p.state == "applied" || p.state == "rejected" {
+        return Err(Error::Invalid(format!(
+            "proposal {proposal} is already {}",
+            p.state
+        )));
+    }
+    apply_in_tx(tx, ctx, &p, &changes, kind)
+}
+
+fn load_proposal(conn: &Connection, id: i64) -> Result<(Proposal, Vec<ProposalChange>)> {
+    let row: Option<(i64, String, i64, String, String, String, i64)> = conn
+        .query_row(
+            "SELECT p.dream_id, s.name, p.base_op_id, p.state, p.created_at, d.engine, s.id
+             FROM proposals p JOIN stores s ON s.id = p.store_id JOIN dreams d ON d.id = p.dream_id
+             WHERE p.id = ?1",
+            [id],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            },
+        )
+        .optional()?;
+    let (dream_id, store, base_op_id, state, created_at, engine, store_id) =
+        row.ok_or_else(|| Error::NotFound {
+            kind: "proposal",
+            name: id.to_string(),
+        })?;
+    let changes = load_changes(conn, id)?;
+    let mut categories = BTreeMap::new();
+    let mut flags: Vec<String> = Vec::new();
+    for c in &changes {
+        *categories.entry(c.category.clone()).or_insert(0) += 1;
+        for f in &c.flags {
+            if !flags.contains(f) {
+                flags.push(f.clone());
+            }
+        }
+    }
+    flags.sort();
+    let head = state_map(conn, store_id, head_op(conn, store_id)?)?;
+    let moved_on = changes
+        .iter()
+        .filter(|c| c.state == "open")
+        .any(|c| !base_matches(&head, c));
+    // A proposal still waiting whose files moved on is `stale`: applying it would conflict.
+    let shown_state = if moved_on && (state == "pending" || state == "partial") {
+        "stale".to_owned()
+    } else {
+        state
+    };
+    Ok((
+        Proposal {
+            id,
+            dream_id,
+            store,
+            base_op_id,
+            state: shown_state,
+            created_at,
+            engine,
+            categories,
+            flags,
+            changes: changes.len(),
+            conflicts: changes.iter().filter(|c| c.state == "conflict").count(),
+            stale: moved_on,
+        },
+        changes,
+    ))
+}
+
+fn load_changes(conn: &Connection, proposal: i64) -> Result<Vec<ProposalChange>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {CHANGE_COLUMNS} FROM changes WHERE proposal_id = ?1 ORDER BY seq"
+    ))?;
+    let rows = stmt.query_map([proposal], change_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 fn base_matches(head: &BTreeMap<String, crate::model::Entry>, c: &ProposalChange) -> bool {
