@@ -2,6 +2,7 @@
 //! arguments into core calls and core results into text or JSON.
 
 mod audit_cmd;
+mod demo;
 mod dreams;
 mod history;
 mod memory;
@@ -65,6 +66,10 @@ enum Command {
     Proposal(dreams::ProposalCmd),
     /// Score an engine on labelled cases (fresh database per case).
     Eval(dreams::EvalArgs),
+    /// Open the review TUI (the same as `lucid` with no arguments).
+    Review,
+    /// Build a demo database from the bundled fleet, dream over it, and open the TUI on it.
+    Demo(demo::DemoArgs),
 }
 
 /// What every command needs: where the database is and who is acting when.
@@ -128,6 +133,14 @@ pub fn run() -> Result<(), Error> {
             .map_err(|e| Error::io("stdout", e))?;
         return Ok(());
     };
+    if let Command::Demo(args) = command {
+        // The demo always builds a new database: at --db when given, else in a temporary folder.
+        let actor = cli
+            .actor
+            .filter(|a| !a.trim().is_empty())
+            .unwrap_or_else(os_user);
+        return demo::run(&Ctx::new(actor, now()?), cli.db, &args);
+    }
     let db_path = match cli.db {
         Some(p) => p,
         None => default_db()?,
@@ -155,6 +168,8 @@ pub fn run() -> Result<(), Error> {
         Command::Dream(a) => dreams::dream(&env, a),
         Command::Proposal(c) => dreams::proposal(&env, c),
         Command::Eval(a) => dreams::eval(&a),
+        Command::Review => lucid::tui::run(&env.db_path, env.ctx),
+        Command::Demo(_) => Err(Error::Internal("demo is dispatched above".into())),
     }
 }
 

@@ -168,3 +168,31 @@ fn lucid_eval_meets_the_targets_on_the_corpus() {
     assert_eq!(none["cases_passed"], 1);
     assert_eq!(none["change_passed"], 2);
 }
+
+/// `lucid demo --no-tui` builds the bundled fleet into a new database with a reviewable
+/// proposal, and refuses to touch an existing file.
+#[test]
+fn the_demo_builds_a_fleet_with_a_pending_proposal() {
+    let sb = Sandbox::new();
+    let db = sb.dir.path().join("demo/demo.db");
+    let out = sb.run(&["demo", "--db", db.to_str().unwrap(), "--no-tui"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let at = |args: &[&str]| {
+        let mut full = vec!["--db", db.to_str().unwrap()];
+        full.extend_from_slice(args);
+        sb.json(&full)
+    };
+    let sessions = at(&["session", "ls", "--json"]);
+    assert!(sessions.as_array().unwrap().len() >= 30);
+    let agents: std::collections::BTreeSet<&str> =
+        sessions.as_array().unwrap().iter().map(|s| s["agent"].as_str().unwrap()).collect();
+    assert!(agents.len() >= 3, "{agents:?}");
+    let proposals = at(&["proposal", "ls", "--json"]);
+    assert_eq!(proposals.as_array().unwrap().len(), 1);
+    let p = &proposals[0];
+    assert_eq!(p["state"], "pending");
+    assert!(p["changes"].as_u64().unwrap() >= 4, "{p}");
+    assert!(p["flags"].as_array().unwrap().is_empty(), "{p}");
+    let again = sb.run(&["demo", "--db", db.to_str().unwrap(), "--no-tui"]);
+    assert_eq!(again.status.code(), Some(1));
+}
