@@ -42,6 +42,10 @@ pub enum Action {
     /// Scroll the rationale and evidence panel.
     DetailDown,
     DetailUp,
+    /// Open the session cited by the current file's evidence, around the quoted event.
+    OpenEvidence,
+    /// In the session viewer: the next piece of evidence.
+    NextEvidence,
     /// Side-by-side or unified diff.
     ToggleLayout,
     /// Write the decided changes (asks first).

@@ -70,7 +70,13 @@ pub fn reject(state: &mut State, proposal: i64, target: &Target, reason: String)
         _ => None,
     };
     match &state.review {
-        Some(r) if r.proposal.id == proposal => verdict(state, hunk, Verdict::Reject, reason),
+        Some(r) if r.proposal.id == proposal => {
+            let effects = verdict(state, hunk, Verdict::Reject, reason);
+            if hunk.is_some() {
+                nav::next_hunk_in_file(state);
+            }
+            effects
+        }
         _ => Vec::new(),
     }
 }
@@ -130,6 +136,39 @@ fn undo(state: &mut State) -> Vec<Effect> {
         decision: Decision::Undo,
         reason: String::new(),
     }]
+}
+
+/// Loads evidence `from` (or the next one citing a session) of the current file.
+pub fn evidence(state: &mut State, from: usize) -> Vec<Effect> {
+    let Some(f) = state
+        .review
+        .as_ref()
+        .and_then(super::state::Review::current)
+    else {
+        return Vec::new();
+    };
+    let found = f
+        .change
+        .evidence
+        .iter()
+        .enumerate()
+        .skip(from)
+        .find_map(|(i, e)| Some((i, e.session_id.clone()?, e.event_id.clone())));
+    match found {
+        Some((index, session, event)) => vec![Effect::LoadEvidence {
+            session,
+            event,
+            index,
+        }],
+        None if from == 0 => {
+            state.info("No session is cited for this file");
+            Vec::new()
+        }
+        None => {
+            state.info("No more evidence for this file");
+            Vec::new()
+        }
+    }
 }
 
 /// Accepting every open change of the current file's category, after a confirmation that
@@ -288,10 +327,20 @@ pub fn review_action(state: &mut State, a: Action) -> Vec<Effect> {
             }
         }
         Action::Apply => confirm_apply(state),
+        Action::OpenEvidence => return evidence(state, 0),
         Action::AcceptCategory => confirm_category(state),
         Action::History => return super::history::open(state),
         Action::Audit => return super::audit::open(state),
-        Action::Blame => state.info("Blame is not in the TUI yet: use `lucid blame STORE PATH`"),
+        Action::Blame => {
+            if let Some(r) = &state.review
+                && let Some(f) = r.current()
+            {
+                return vec![Effect::LoadBlame {
+                    store: r.proposal.store.clone(),
+                    path: f.change.path.clone(),
+                }];
+            }
+        }
         _ => {}
     }
     Vec::new()

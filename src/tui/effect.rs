@@ -27,6 +27,14 @@ pub enum Effect {
         path: String,
         text: String,
     },
+    /// Load evidence number `index` of the current file: its session around its event.
+    LoadEvidence {
+        session: String,
+        event: Option<String>,
+        index: usize,
+    },
+    /// Blame `path` in `store` at its head: each line's operation, actor, dream.
+    LoadBlame { store: String, path: String },
     /// Load the audit log and verify its chain.
     LoadAudit,
     /// Load a store's operation log (`None`: the first store).

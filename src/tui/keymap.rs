@@ -25,12 +25,16 @@ pub enum Mode {
     Confirm,
     Prompt,
     Help,
+    Viewer,
 }
 
 impl Mode {
     /// Modal modes do not fall back to the global table (except for `quit`).
     fn is_modal(self) -> bool {
-        matches!(self, Self::Confirm | Self::Prompt | Self::Help)
+        matches!(
+            self,
+            Self::Confirm | Self::Prompt | Self::Help | Self::Viewer
+        )
     }
 
     pub fn title(self) -> &'static str {
@@ -43,6 +47,7 @@ impl Mode {
             Self::Confirm => "Confirmation",
             Self::Prompt => "Prompt",
             Self::Help => "Help",
+            Self::Viewer => "Session viewer",
         }
     }
 }

@@ -19,6 +19,10 @@ mod worker;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]
+mod rows_tests;
+#[cfg(test)]
+mod screen_tests;
+#[cfg(test)]
 mod snapshot_tests;
 #[cfg(test)]
 mod update_tests;

@@ -186,6 +186,7 @@ fn event_loop(
     let mut in_flight = 0usize;
     let mut dirty = true;
     let mut last_poll = Instant::now();
+    let mut worker_gone = false;
     loop {
         for effect in std::mem::take(&mut pending) {
             match effect {
@@ -267,11 +268,26 @@ fn event_loop(
             }
         }
         let mut msgs = Vec::new();
-        while let Ok(m) = results.try_recv() {
-            if m != Msg::ExternalChange {
-                in_flight = in_flight.saturating_sub(1);
+        loop {
+            match results.try_recv() {
+                Ok(m) => {
+                    if m != Msg::ExternalChange {
+                        in_flight = in_flight.saturating_sub(1);
+                    }
+                    msgs.push(m);
+                }
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    if !worker_gone {
+                        worker_gone = true;
+                        in_flight = 0;
+                        msgs.push(Msg::Failed(
+                            "the database worker stopped; quit and reopen Lucid".into(),
+                        ));
+                    }
+                    break;
+                }
             }
-            msgs.push(m);
         }
         if last_poll.elapsed() >= POLL_EVERY {
             last_poll = Instant::now();

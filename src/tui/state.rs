@@ -27,6 +27,18 @@ pub enum Modal {
     Prompt(Prompt),
     /// The key bindings, generated from the keymap.
     Help { scroll: usize },
+    /// Read-only text: a cited session around the quoted event, or a blame.
+    Viewer(Viewer),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    pub title: String,
+    /// Untrusted lines, sanitized when drawn.
+    pub lines: Vec<String>,
+    pub scroll: usize,
+    /// Which evidence of the current file is shown (`None`: not evidence, e.g. blame).
+    pub evidence: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -312,6 +324,7 @@ impl State {
             Some(Modal::Confirm(_)) => Mode::Confirm,
             Some(Modal::Prompt(_)) => Mode::Prompt,
             Some(Modal::Help { .. }) => Mode::Help,
+            Some(Modal::Viewer(_)) => Mode::Viewer,
             None => match self.screen {
                 Screen::Inbox => Mode::Inbox,
                 Screen::Review => Mode::Review,

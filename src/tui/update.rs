@@ -6,7 +6,7 @@ use crate::model::Proposal;
 
 use super::action::Action;
 use super::effect::Effect;
-use super::state::{AuditView, History, Modal, Prompt, PromptKind, Review, Screen, State};
+use super::state::{AuditView, History, Modal, Prompt, PromptKind, Review, Screen, State, Viewer};
 use super::{audit, decide, history, nav};
 
 /// Everything that can happen to the TUI.
@@ -31,6 +31,19 @@ pub enum Msg {
     InboxLoaded(Vec<Proposal>),
     HistoryLoaded(Box<History>),
     AuditLoaded(Box<AuditView>),
+    /// A blame of a file, as lines.
+    BlameLoaded {
+        title: String,
+        lines: Vec<String>,
+    },
+    /// A cited session around the quoted event, as lines.
+    EvidenceLoaded {
+        index: usize,
+        title: String,
+        lines: Vec<String>,
+        /// The line of the quoted event.
+        focus: usize,
+    },
     /// What rolling `store` back to `op` would change, one line per file.
     RollbackPreview {
         store: String,
@@ -104,6 +117,29 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.inbox.selected = keep
                 .and_then(|id| visible.iter().position(|i| state.inbox.items[*i].id == id))
                 .unwrap_or(0);
+            Vec::new()
+        }
+        Msg::EvidenceLoaded {
+            index,
+            title,
+            lines,
+            focus,
+        } => {
+            state.modal = Some(Modal::Viewer(Viewer {
+                title,
+                lines,
+                scroll: focus.saturating_sub(2),
+                evidence: Some(index),
+            }));
+            Vec::new()
+        }
+        Msg::BlameLoaded { title, lines } => {
+            state.modal = Some(Modal::Viewer(Viewer {
+                title,
+                lines,
+                scroll: 0,
+                evidence: None,
+            }));
             Vec::new()
         }
         Msg::AuditLoaded(v) => {
@@ -223,6 +259,23 @@ fn action(state: &mut State, a: Action) -> Vec<Effect> {
                 Action::Cancel | Action::Back | Action::Help => None,
                 _ => Some(Modal::Help { scroll }),
             };
+            Vec::new()
+        }
+        Some(Modal::Viewer(mut v)) => {
+            match a {
+                Action::Down => v.scroll += 1,
+                Action::Up => v.scroll = v.scroll.saturating_sub(1),
+                Action::PageDown => v.scroll += 10,
+                Action::PageUp => v.scroll = v.scroll.saturating_sub(10),
+                Action::Cancel | Action::Back => return Vec::new(),
+                Action::NextEvidence => {
+                    let next = v.evidence.map(|i| i + 1);
+                    state.modal = Some(Modal::Viewer(v));
+                    return next.map_or_else(Vec::new, |i| decide::evidence(state, i));
+                }
+                _ => {}
+            }
+            state.modal = Some(Modal::Viewer(v));
             Vec::new()
         }
         Some(Modal::Confirm(c)) => match a {

@@ -117,6 +117,48 @@ fn perform(db: &mut Db, ctx: &Ctx, effect: Effect) -> crate::Result<Msg> {
                 reload: Some(id),
             }
         }
+        Effect::LoadEvidence {
+            session,
+            event,
+            index,
+        } => {
+            let info = db.session(&session)?;
+            let events = db.events(info.id)?;
+            let (title, lines) = session_lines(&info, &events, event.as_deref());
+            let focus = lines.iter().position(|l| l.starts_with('▶')).unwrap_or(0);
+            Msg::EvidenceLoaded {
+                index,
+                title,
+                lines,
+                focus,
+            }
+        }
+        Effect::LoadBlame { store, path } => {
+            let s = db.store(&store)?;
+            let lines = db
+                .blame(&s, &path, None)?
+                .into_iter()
+                .map(|b| {
+                    let origin = match (b.dream_id, b.proposal_id) {
+                        (Some(d), Some(p)) => format!(" dream #{d}/#{p}"),
+                        _ => String::new(),
+                    };
+                    format!(
+                        "{:>4} #{:<4} {:<9} {:<10} {}{origin} │ {}",
+                        b.line,
+                        b.op_id,
+                        b.kind,
+                        b.actor,
+                        b.at.get(..10).unwrap_or(&b.at),
+                        b.text
+                    )
+                })
+                .collect();
+            Msg::BlameLoaded {
+                title: format!("blame {store} {path} (at head)"),
+                lines,
+            }
+        }
         Effect::LoadAudit => {
             let mut records =
                 crate::audit::records(db.connection(), &crate::audit::Filter::default())?;
@@ -184,6 +226,71 @@ fn perform(db: &mut Db, ctx: &Ctx, effect: Effect) -> crate::Result<Msg> {
             Msg::Failed("internal: the runtime performs this effect itself".into())
         }
     })
+}
+
+/// Events shown on each side of the quoted one.
+const AROUND: usize = 8;
+/// Lines of one event's text shown before `…`.
+const EVENT_LINES: usize = 12;
+
+/// The session around the quoted event: a title and lines (untrusted; sanitized when drawn).
+fn session_lines(
+    info: &crate::model::SessionInfo,
+    events: &[crate::model::EventRow],
+    event: Option<&str>,
+) -> (String, Vec<String>) {
+    let at = event.and_then(|id| {
+        events
+            .iter()
+            .position(|e| e.external_id.as_deref() == Some(id))
+    });
+    let center = at.unwrap_or(0);
+    let from = center.saturating_sub(AROUND);
+    let to = (center + AROUND + 1).min(events.len());
+    let mut lines = vec![format!(
+        "{} · {} · {} event(s){}",
+        info.source,
+        info.started_at.as_deref().unwrap_or("?"),
+        events.len(),
+        info.title
+            .as_deref()
+            .map(|t| format!(" · {t}"))
+            .unwrap_or_default()
+    )];
+    if event.is_some() && at.is_none() {
+        lines.push("(the quoted event is not in this session; showing its start)".into());
+    }
+    if from > 0 {
+        lines.push(format!("… {from} earlier event(s)"));
+    }
+    for (i, e) in events.iter().enumerate().take(to).skip(from) {
+        let mark = if Some(i) == at { "▶" } else { " " };
+        lines.push(format!(
+            "{mark} #{} {} {}{} {}",
+            e.seq,
+            e.role.as_deref().unwrap_or("-"),
+            e.kind,
+            if e.is_error { " (error)" } else { "" },
+            e.at.as_deref().unwrap_or("")
+        ));
+        let text: Vec<&str> = e.text.lines().collect();
+        for l in text.iter().take(EVENT_LINES) {
+            lines.push(format!("    {l}"));
+        }
+        if text.len() > EVENT_LINES {
+            lines.push(format!("    … {} more line(s)", text.len() - EVENT_LINES));
+        }
+    }
+    if to < events.len() {
+        lines.push(format!("… {} later event(s)", events.len() - to));
+    }
+    let title = format!(
+        "{} · session {}{}",
+        info.agent,
+        info.external_id,
+        event.map(|e| format!(" · event {e}")).unwrap_or_default()
+    );
+    (title, lines)
 }
 
 /// A file's paths and bytes on both sides of a comparison.

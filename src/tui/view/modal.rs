@@ -115,6 +115,29 @@ pub fn render(state: &State, area: Rect, frame: &mut Frame<'_>, theme: Theme) {
                 rect,
             );
         }
+        Some(Modal::Viewer(v)) => {
+            let mut lines: Vec<Line<'static>> = v
+                .lines
+                .iter()
+                .map(|l| Line::raw(sanitize::line(l)))
+                .collect();
+            lines.push(Line::default());
+            lines.push(hint_line(state, Mode::Viewer, theme));
+            let rect = centered(
+                area,
+                area.width.saturating_sub(4),
+                area.height.saturating_sub(2),
+            );
+            clear(frame, rect, area);
+            let title = format!(" {} ", sanitize::line(&v.title));
+            frame.render_widget(
+                Paragraph::new(lines)
+                    .wrap(Wrap { trim: false })
+                    .scroll((v.scroll.min(usize::from(u16::MAX)) as u16, 0))
+                    .block(block(title, theme, true)),
+                rect,
+            );
+        }
         Some(Modal::Confirm(c)) => {
             let mut lines: Vec<Line<'static>> = c
                 .lines
