@@ -176,7 +176,11 @@ fn the_demo_builds_a_fleet_with_a_pending_proposal() {
     let sb = Sandbox::new();
     let db = sb.dir.path().join("demo/demo.db");
     let out = sb.run(&["demo", "--db", db.to_str().unwrap(), "--no-tui"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let at = |args: &[&str]| {
         let mut full = vec!["--db", db.to_str().unwrap()];
         full.extend_from_slice(args);
@@ -184,8 +188,12 @@ fn the_demo_builds_a_fleet_with_a_pending_proposal() {
     };
     let sessions = at(&["session", "ls", "--json"]);
     assert!(sessions.as_array().unwrap().len() >= 30);
-    let agents: std::collections::BTreeSet<&str> =
-        sessions.as_array().unwrap().iter().map(|s| s["agent"].as_str().unwrap()).collect();
+    let agents: std::collections::BTreeSet<&str> = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["agent"].as_str().unwrap())
+        .collect();
     assert!(agents.len() >= 3, "{agents:?}");
     let proposals = at(&["proposal", "ls", "--json"]);
     assert_eq!(proposals.as_array().unwrap().len(), 1);
