@@ -3,7 +3,7 @@
 
 use crate::dream::Category;
 
-use super::notfound::all_lines;
+use super::lines::{Lines, word_hits};
 use super::sessions::Digest;
 use super::store::{Store, memory_evidence};
 use super::text;
@@ -107,29 +107,6 @@ fn x_not_y(sentence: &str) -> Option<(String, String)> {
     (xl != yl && !text::is_stopword(&yl) && y.len() >= 2).then_some((x, y))
 }
 
-/// Byte ranges of whole-word, case-insensitive occurrences of `needle` in `hay`.
-fn word_hits(hay: &str, needle: &str) -> Vec<(usize, usize)> {
-    let lh = hay.to_lowercase();
-    let ln = needle.to_lowercase();
-    if lh.len() != hay.len() || ln.is_empty() {
-        return Vec::new();
-    }
-    let is_w = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(i) = lh.get(from..).and_then(|s| s.find(&ln)) {
-        let s = from + i;
-        let e = s + ln.len();
-        if !is_w(lh.get(..s).and_then(|p| p.chars().last()))
-            && !is_w(lh.get(e..).and_then(|p| p.chars().next()))
-        {
-            out.push((s, e));
-        }
-        from = e;
-    }
-    out
-}
-
 /// The quoted span (between matching quote chars) of `line` that holds byte `pos`.
 fn quoted_span_at(line: &str, pos: usize) -> Option<(usize, usize)> {
     for q in ['"', '`', '\u{201c}'] {
@@ -227,7 +204,12 @@ const TRAILING_NOUNS: &[&str] = &[
 /// The subject a stale marker talks about ("the New York rule is out of date" → "New York").
 fn stale_subject(sentence: &str) -> Option<String> {
     let lower = format!(" {}", sentence.to_lowercase());
-    let at = STALE_MARKERS.iter().filter_map(|m| lower.find(m)).min()?;
+    // The first marker position (every marker starts with a space).
+    let at = lower.match_indices(' ').map(|(i, _)| i).find(|&i| {
+        lower
+            .get(i..)
+            .is_some_and(|rest| STALE_MARKERS.iter().any(|m| rest.starts_with(m)))
+    })?;
     let clause = sentence.get(..at.saturating_sub(1))?;
     let clause = clause
         .rsplit([';', ',', '—', ':', '(', '.', '!'])
@@ -269,28 +251,33 @@ fn stale_subject(sentence: &str) -> Option<String> {
 
 /// Applies the users' corrections, oldest first.
 pub fn apply_user_corrections(store: &mut Store, digest: &Digest) {
+    let mut lines = Lines::new(store);
     let mut order: Vec<usize> = (0..digest.users.len()).collect();
     order.sort_by(|&a, &b| digest.users[a].at.cmp(&digest.users[b].at).then(a.cmp(&b)));
     for ui in order {
         let m = &digest.users[ui];
-        if text::unsafe_text(&m.text) && text::has_hidden_chars(&m.text) {
+        // `unsafe_text(t) && has_hidden_chars(t)`: hidden characters already make it unsafe.
+        if text::has_hidden_chars(&m.text) {
             continue;
         }
         for sentence in text::sentences(&m.text) {
             if let Some((x, y)) = x_not_y(&sentence) {
-                let targets: Vec<(String, usize, String)> = all_lines(store)
-                    .into_iter()
-                    .filter_map(|(p, i)| store.line(&p, i).map(|l| (p, i, l.to_owned())))
-                    .filter(|(_, _, l)| !word_hits(l, &y).is_empty() && word_hits(l, &x).is_empty())
-                    .collect();
+                let targets = lines.naming(&x, &y);
                 if !targets.is_empty() && targets.len() <= 5 && !text::has_secret(&x) {
-                    for (p, i, l) in targets {
+                    for r in targets {
+                        let Some((p, i, l)) = lines
+                            .get(r)
+                            .map(|(p, i, l)| (p.to_owned(), i, l.to_owned()))
+                        else {
+                            continue;
+                        };
                         let Some(new) = substitute(&l, &x, &y) else {
                             continue;
                         };
                         if !store.edit(&[(p.clone(), i, Some(new.clone()))]) {
                             continue;
                         }
+                        lines.update(r, Some(new));
                         let mut ev = vec![memory_evidence(&l)];
                         ev.extend(digest.user_evidence(m, &sentence));
                         let rationale = format!(
@@ -316,21 +303,21 @@ pub fn apply_user_corrections(store: &mut Store, digest: &Digest) {
             {
                 continue;
             }
-            let targets: Vec<(String, usize, String)> = all_lines(store)
-                .into_iter()
-                .filter_map(|(p, i)| store.line(&p, i).map(|l| (p, i, l.to_owned())))
-                .filter(|(_, _, l)| {
-                    let have = text::content_stems(l);
-                    want.iter().all(|w| have.contains(w))
-                })
-                .collect();
+            let targets = lines.with_stems(&want);
             if targets.is_empty() || targets.len() > 3 {
                 continue;
             }
-            for (p, i, l) in targets {
+            for r in targets {
+                let Some((p, i, l)) = lines
+                    .get(r)
+                    .map(|(p, i, l)| (p.to_owned(), i, l.to_owned()))
+                else {
+                    continue;
+                };
                 if !store.edit(&[(p.clone(), i, None)]) {
                     continue;
                 }
+                lines.update(r, None);
                 let mut ev = vec![memory_evidence(&l)];
                 ev.extend(digest.user_evidence(m, &sentence));
                 let rationale = format!(

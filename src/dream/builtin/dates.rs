@@ -10,6 +10,7 @@ use crate::dream::{Category, Evidence};
 use super::sessions::Digest;
 use super::store::{INDEX, Store, memory_evidence};
 use super::text;
+use super::writes::Writes;
 
 const WEEKDAYS: [(&str, Weekday); 7] = [
     ("monday", Weekday::Monday),
@@ -194,7 +195,7 @@ fn probe_day() -> Date {
 }
 
 /// Rewrites every relative date in the store.
-pub fn run(store: &mut Store, digest: &Digest) {
+pub fn run(store: &mut Store, digest: &Digest, writes: &Writes) {
     let paths: Vec<String> = store
         .docs
         .keys()
@@ -220,11 +221,7 @@ pub fn run(store: &mut Store, digest: &Digest) {
             if body.len() < 8 || find_hits(&line, probe_day()).is_empty() {
                 continue;
             }
-            let origin = digest
-                .writes
-                .iter()
-                .filter(|w| w.new_text.contains(&body) && !w.old_text.contains(&body))
-                .min_by(|a, b| a.at.cmp(&b.at));
+            let origin = writes.putting(&body).min_by(|a, b| a.at.cmp(&b.at));
             let (at, evidence): (String, Option<Evidence>) = match origin {
                 Some(w) => (w.at.clone(), digest.evidence(w.sess, w.event, &body)),
                 None => (fallback.clone(), None),

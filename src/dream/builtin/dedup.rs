@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::dream::{Category, Evidence};
 
-use super::sessions::Digest;
 use super::store::{INDEX, Store, memory_evidence};
 use super::text;
+use super::writes::Writes;
 
 struct Entry {
     path: String,
@@ -116,7 +116,7 @@ fn keep_first(a: &Entry, b: &Entry) -> bool {
     )
 }
 
-pub fn run(store: &mut Store, digest: &Digest) {
+pub fn run(store: &mut Store, writes: &Writes) {
     let entries = collect(store);
     // Term document frequency (by entry).
     let mut df: BTreeMap<&str, usize> = BTreeMap::new();
@@ -153,23 +153,25 @@ pub fn run(store: &mut Store, digest: &Digest) {
     let mut gone: BTreeSet<usize> = BTreeSet::new();
     let mut pairs: Vec<(usize, usize)> = pairs.into_iter().collect();
     pairs.sort_by_key(|&(a, b)| (entries[a].key != entries[b].key, a, b));
-    // When a session last wrote an entry: only looked up for entries in a pair.
+    // When a session last wrote an entry: only looked up for entries in a pair, once each.
     let mut entries = entries;
+    let mut looked_up = vec![false; entries.len()];
     for &(a, b) in &pairs {
         for i in [a, b] {
-            if let Some(e) = entries.get_mut(i).filter(|e| e.written.is_empty()) {
-                let body = text::entry_body(&e.line).to_owned();
-                e.written = digest
-                    .writes
-                    .iter()
-                    .filter(|w| {
-                        body.len() >= 12
-                            && w.new_text.contains(&body)
-                            && !w.old_text.contains(&body)
-                    })
-                    .map(|w| w.at.clone())
-                    .max()
-                    .unwrap_or_default();
+            let Some(seen) = looked_up.get_mut(i).filter(|s| !**s) else {
+                continue;
+            };
+            *seen = true;
+            if let Some(e) = entries.get_mut(i) {
+                let body = text::entry_body(&e.line);
+                if body.len() >= 12 {
+                    e.written = writes
+                        .putting(body)
+                        .map(|w| w.at.as_str())
+                        .max()
+                        .unwrap_or_default()
+                        .to_owned();
+                }
             }
         }
     }

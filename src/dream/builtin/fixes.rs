@@ -8,8 +8,8 @@ use crate::dream::Evidence;
 use crate::eval::normalize;
 
 use super::learn::Learned;
-use super::sessions::{Digest, command_key, is_inspection, segments};
-use super::text;
+use super::sessions::{Digest, command_key, is_inspection, is_inspection_key, segments};
+use super::text::{self, Haystack};
 
 fn error_line(result: &str) -> Option<String> {
     let line = result
@@ -58,7 +58,7 @@ struct FixGroup {
 }
 
 /// The same failure followed by the same fixing command in several sessions.
-pub fn fixes(digest: &Digest, memory: &str) -> (Vec<Learned>, BTreeSet<String>) {
+pub fn fixes(digest: &Digest, memory: &Haystack) -> (Vec<Learned>, BTreeSet<String>) {
     let mut groups: BTreeMap<String, FixGroup> = BTreeMap::new();
     for cmds in &digest.cmds {
         for (i, f) in cmds.iter().enumerate() {
@@ -69,9 +69,10 @@ pub fn fixes(digest: &Digest, memory: &str) -> (Vec<Learned>, BTreeSet<String>) 
             let fkeys: BTreeSet<String> = fsegs.iter().map(|s| command_key(s)).collect();
             let Some(fix) = cmds.iter().skip(i + 1).take(5).find(|c| {
                 !c.failed
-                    && segments(&c.command)
-                        .iter()
-                        .any(|g| !is_inspection(g) && !fkeys.contains(&command_key(g)))
+                    && segments(&c.command).iter().any(|g| {
+                        let k = command_key(g);
+                        !is_inspection_key(&k) && !fkeys.contains(&k)
+                    })
             }) else {
                 continue;
             };
@@ -81,9 +82,14 @@ pub fn fixes(digest: &Digest, memory: &str) -> (Vec<Learned>, BTreeSet<String>) 
                 .find(|g| !is_inspection(g))
                 .cloned()
                 .unwrap_or_default();
+            // The failure's error line, read once for all the fix's segments.
+            let mut error: Option<Option<String>> = None;
             for g in segments(&fix.command) {
                 let key = command_key(&g);
-                if is_inspection(&g) || fkeys.contains(&key) || key.split_whitespace().count() < 2 {
+                if is_inspection_key(&key)
+                    || fkeys.contains(&key)
+                    || key.split_whitespace().count() < 2
+                {
                     continue;
                 }
                 let e = groups.entry(key).or_default();
@@ -98,7 +104,8 @@ pub fn fixes(digest: &Digest, memory: &str) -> (Vec<Learned>, BTreeSet<String>) 
                 if !failing.is_empty() {
                     e.failed.push(failing.clone());
                 }
-                e.errors.extend(error_line(&f.result));
+                e.errors
+                    .extend(error.get_or_insert_with(|| error_line(&f.result)).clone());
             }
         }
     }
@@ -143,7 +150,7 @@ pub fn fixes(digest: &Digest, memory: &str) -> (Vec<Learned>, BTreeSet<String>) 
 
 /// A command at least two agents converge on (in at least three sessions, after a failure in
 /// at least two of them).
-pub fn workflows(digest: &Digest, memory: &str, skip: &BTreeSet<String>) -> Vec<Learned> {
+pub fn workflows(digest: &Digest, memory: &Haystack, skip: &BTreeSet<String>) -> Vec<Learned> {
     #[derive(Default)]
     struct W {
         sessions: BTreeSet<usize>,
@@ -152,10 +159,15 @@ pub fn workflows(digest: &Digest, memory: &str, skip: &BTreeSet<String>) -> Vec<
         shapes: Vec<String>,
         dirs: BTreeMap<String, BTreeSet<usize>>,
         evidence: Vec<Evidence>,
+        /// Its last command in the session being read.
+        last_at: usize,
     }
     let mut ws: BTreeMap<String, W> = BTreeMap::new();
     for (si, cmds) in digest.cmds.iter().enumerate() {
         let mut failed_before = false;
+        let agent = digest.agent(si);
+        // The keys this session ran; the edits before each key's last command give its dirs.
+        let mut seen: Vec<String> = Vec::new();
         for (ci, c) in cmds.iter().enumerate() {
             if c.failed {
                 failed_before = true;
@@ -163,23 +175,43 @@ pub fn workflows(digest: &Digest, memory: &str, skip: &BTreeSet<String>) -> Vec<
             }
             for g in segments(&c.command) {
                 let key = command_key(&g);
-                if is_inspection(&g) || key.split_whitespace().count() < 2 || skip.contains(&key) {
+                if is_inspection_key(&key)
+                    || key.split_whitespace().count() < 2
+                    || skip.contains(&key)
+                {
                     continue;
                 }
-                let w = ws.entry(key).or_default();
+                if !ws.contains_key(&key) {
+                    ws.insert(key.clone(), W::default());
+                }
+                let Some(w) = ws.get_mut(&key) else { continue };
                 if w.sessions.insert(si) {
                     w.evidence.extend(digest.evidence(si, c.use_event, &g));
+                    seen.push(key);
                 }
                 if failed_before {
                     w.after_failure.insert(si);
                 }
-                w.agents.insert(digest.agent(si).to_owned());
-                w.shapes.push(g.clone());
-                for (pos, path) in digest.edits.get(si).into_iter().flatten() {
-                    if let (true, Some((dir, _))) = (*pos <= ci, path.rsplit_once('/')) {
-                        w.dirs.entry(dir.to_owned()).or_default().insert(si);
-                    }
+                if !w.agents.contains(agent) {
+                    w.agents.insert(agent.to_owned());
                 }
+                w.last_at = ci;
+                w.shapes.push(g);
+            }
+        }
+        // Each edited dir of the session with the position of its first edit.
+        let mut first_edit: BTreeMap<&str, usize> = BTreeMap::new();
+        for (pos, path) in digest.edits.get(si).into_iter().flatten() {
+            if let Some((dir, _)) = path.rsplit_once('/') {
+                let first = first_edit.entry(dir).or_insert(*pos);
+                *first = (*first).min(*pos);
+            }
+        }
+        for key in seen {
+            let Some(w) = ws.get_mut(&key) else { continue };
+            let ci = w.last_at;
+            for (dir, _) in first_edit.iter().filter(|(_, pos)| **pos <= ci) {
+                w.dirs.entry((*dir).to_owned()).or_default().insert(si);
             }
         }
     }

@@ -98,12 +98,19 @@ fn tidy(sentence: &str) -> String {
 pub fn preferences(digest: &Digest) -> Vec<Learned> {
     let mut cands: Vec<Cand> = Vec::new();
     for (mi, m) in digest.users.iter().enumerate() {
-        if text::unsafe_text(&m.text) || m.text.len() > 4000 {
+        if m.text.len() > 4000 {
             continue;
         }
-        for s in text::sentences(&m.text) {
-            let n = s.split_whitespace().count();
-            if !(2..=40).contains(&n) || !is_directive(&s) || text::unsafe_text(&s) {
+        let directives: Vec<String> = text::sentences(&m.text)
+            .into_iter()
+            .filter(|s| (2..=40).contains(&s.split_whitespace().count()) && is_directive(s))
+            .collect();
+        // The message check (the costly one) only matters when a sentence could be learned.
+        if directives.is_empty() || text::unsafe_text(&m.text) {
+            continue;
+        }
+        for s in directives {
+            if text::unsafe_text(&s) {
                 continue;
             }
             let stems = text::content_stems(&s);
@@ -195,7 +202,11 @@ pub fn preferences(digest: &Digest) -> Vec<Learned> {
 /// Writes learned entries into the best-fitting topic file (or a new one). Returns new files.
 pub fn place(store: &mut Store, learned: Vec<Learned>) -> Vec<String> {
     let mut created = Vec::new();
-    let mut vocab: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>, bool)> = BTreeMap::new();
+    // Topic files in path order (with whether they hold feedback), and which of them have a
+    // stem in their body and in their name/frontmatter.
+    let mut topics: Vec<(String, bool)> = Vec::new();
+    let mut in_body: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut in_head: HashMap<String, Vec<usize>> = HashMap::new();
     for (p, d) in &store.docs {
         if p == INDEX || d.pinned {
             continue;
@@ -209,25 +220,31 @@ pub fn place(store: &mut Store, learned: Vec<Learned>) -> Vec<String> {
             .join("\n");
         let head = format!("{} {}", p.trim_end_matches(".md"), d.frontmatter);
         let feedback = d.frontmatter.to_lowercase().contains("type: feedback");
-        vocab.insert(
-            p.clone(),
-            (
-                text::content_stems(&body),
-                text::content_stems(&head),
-                feedback,
-            ),
-        );
+        let f = topics.len();
+        for s in text::content_stems(&body) {
+            in_body.entry(s).or_default().push(f);
+        }
+        for s in text::content_stems(&head) {
+            in_head.entry(s).or_default().push(f);
+        }
+        topics.push((p.clone(), feedback));
     }
     for l in learned {
         let stems = text::content_stems(&l.line);
-        let best = vocab
+        let mut fit = vec![0usize; topics.len()];
+        for s in &stems {
+            for (map, weight) in [(&in_body, 1), (&in_head, 2)] {
+                for &f in map.get(s).into_iter().flatten() {
+                    if let Some(n) = fit.get_mut(f) {
+                        *n += weight;
+                    }
+                }
+            }
+        }
+        let best = topics
             .iter()
-            .map(|(p, (body, head, fb))| {
-                let s = stems.iter().filter(|w| body.contains(*w)).count()
-                    + 2 * stems.iter().filter(|w| head.contains(*w)).count()
-                    + usize::from(*fb && l.kind == "preference");
-                (s, p)
-            })
+            .zip(&fit)
+            .map(|((p, fb), n)| (n + usize::from(*fb && l.kind == "preference"), p))
             .filter(|(s, _)| *s >= 2)
             .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
             .map(|(_, p)| p.clone());

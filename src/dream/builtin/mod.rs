@@ -10,10 +10,12 @@ mod dedup;
 mod fixes;
 mod index;
 mod learn;
+mod lines;
 mod notfound;
 mod sessions;
 mod store;
 mod text;
+mod writes;
 
 #[cfg(test)]
 mod tests;
@@ -101,8 +103,9 @@ pub fn consolidate(input: &DreamInput) -> DreamOutput {
     hygiene(&mut store);
     notfound::retire_not_found(&mut store, &digest);
     corrections::apply_user_corrections(&mut store, &digest);
-    dates::run(&mut store, &digest);
-    dedup::run(&mut store, &digest);
+    let writes = writes::Writes::new(&digest.writes);
+    dates::run(&mut store, &digest, &writes);
+    dedup::run(&mut store, &writes);
 
     let memory: String = store
         .docs
@@ -112,6 +115,7 @@ pub fn consolidate(input: &DreamInput) -> DreamOutput {
         .collect::<Vec<_>>()
         .join("\n");
     let mut learned = learn::preferences(&digest);
+    let memory = text::Haystack::new(&memory);
     let (fix_rules, used) = fixes::fixes(&digest, &memory);
     learned.extend(fix_rules);
     learned.extend(fixes::workflows(&digest, &memory, &used));

@@ -2,11 +2,11 @@
 //! found (404, ENOENT, "No such file", "Unit … not found"), and the similar command that
 //! worked after it, which takes its place in the entry.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::dream::{Category, Evidence};
 
-use super::sessions::{Digest, command_key, is_inspection, says_not_found, segments};
+use super::sessions::{Cmd, Digest, command_key, is_inspection, says_not_found, segments};
 use super::store::{INDEX, Store, memory_evidence};
 use super::text;
 
@@ -84,7 +84,8 @@ fn path_replacement(span: &str, probe: &str, failed: &str, good: &str) -> Option
 
 /// Retires memory-stated commands, paths and URLs that sessions show no longer exist.
 pub fn retire_not_found(store: &mut Store, digest: &Digest) {
-    let failures: Vec<(usize, usize)> = digest
+    // Every not-found failure with its shell segments, split once.
+    let failures: Vec<(usize, usize, &Cmd, Vec<String>)> = digest
         .cmds
         .iter()
         .enumerate()
@@ -92,11 +93,21 @@ pub fn retire_not_found(store: &mut Store, digest: &Digest) {
             cs.iter()
                 .enumerate()
                 .filter(|(_, c)| c.not_found)
-                .map(move |(i, _)| (s, i))
+                .map(move |(i, c)| (s, i, c, segments(&c.command)))
         })
         .collect();
     if failures.is_empty() {
         return;
+    }
+    // 4-byte windows of each failing command → the failures holding it (ascending).
+    let mut windows: HashMap<&[u8], Vec<usize>> = HashMap::new();
+    for (f, (_, _, cmd, _)) in failures.iter().enumerate() {
+        for w in cmd.command.as_bytes().windows(4) {
+            let list = windows.entry(w).or_default();
+            if list.last() != Some(&f) {
+                list.push(f);
+            }
+        }
     }
     for (path, idx) in all_lines(store) {
         let Some(line) = store.line(&path, idx).map(str::to_owned) else {
@@ -107,11 +118,26 @@ pub fn retire_not_found(store: &mut Store, digest: &Digest) {
             // replacement display -> (count, evidence)
             let mut found: BTreeMap<String, (usize, Vec<Evidence>)> = BTreeMap::new();
             let mut failed_sessions = std::collections::BTreeSet::new();
-            for &(s, i) in &failures {
-                let Some(cmd) = digest.cmds.get(s).and_then(|c| c.get(i)) else {
+            // A command holding the probe holds each of its windows: only the failures under
+            // its rarest window can match.
+            let every: Vec<usize>;
+            let narrowest = if let Some(list) = probe
+                .as_bytes()
+                .windows(4)
+                .map(|w| windows.get(w).map_or(&[][..], Vec::as_slice))
+                .min_by_key(|l| l.len())
+            {
+                list
+            } else {
+                every = (0..failures.len()).collect();
+                &every
+            };
+            for (s, i, cmd, segs) in narrowest.iter().filter_map(|&f| failures.get(f)) {
+                let (s, i) = (*s, *i);
+                // A segment holds the probe only if the whole command does.
+                if !cmd.command.contains(probe) {
                     continue;
-                };
-                let segs = segments(&cmd.command);
+                }
                 let Some(fseg) = segs.iter().find(|g| g.contains(probe)).cloned() else {
                     continue;
                 };

@@ -287,7 +287,11 @@ pub fn command_key(segment: &str) -> String {
 
 /// True for read-only or version-control commands, which are never a fix or a workflow.
 pub fn is_inspection(segment: &str) -> bool {
-    let key = command_key(segment);
+    is_inspection_key(&command_key(segment))
+}
+
+/// [`is_inspection`] of a segment, given its [`command_key`].
+pub fn is_inspection_key(key: &str) -> bool {
     let first = key.split_whitespace().next().unwrap_or("");
     first.is_empty() || INSPECT.contains(&first)
 }

@@ -1,6 +1,6 @@
 //! Text helpers shared by the passes: tokens, stems, stopwords, sentences, quotes, secret checks.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use crate::{injection, secrets};
 
@@ -233,4 +233,45 @@ pub fn entry_body(line: &str) -> &str {
 /// The date part (`YYYY-MM-DD`) of an RFC 3339 time.
 pub fn day_of(at: &str) -> &str {
     at.get(..10).unwrap_or(at)
+}
+
+/// Maximal alphanumeric runs of `s` with their byte offsets.
+pub fn runs(s: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut start: Option<usize> = None;
+    s.char_indices()
+        .chain(std::iter::once((s.len(), ' ')))
+        .filter_map(move |(i, c)| {
+            if c.is_alphanumeric() {
+                start.get_or_insert(i);
+                None
+            } else {
+                let st = start.take()?;
+                s.get(st..i).map(|w| (st, w))
+            }
+        })
+}
+
+/// A text with the set of its alphanumeric runs, for many "does it contain" questions: a
+/// needle's inner runs (with a separator on both sides inside the needle) are whole runs of
+/// any text holding it, so a missing one answers `false` without a scan.
+pub struct Haystack<'a> {
+    text: &'a str,
+    words: HashSet<&'a str>,
+}
+
+impl<'a> Haystack<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Haystack {
+            text,
+            words: runs(text).map(|(_, w)| w).collect(),
+        }
+    }
+
+    /// Same as `str::contains`.
+    pub fn contains(&self, needle: &str) -> bool {
+        runs(needle)
+            .filter(|(at, w)| *at > 0 && at + w.len() < needle.len())
+            .all(|(_, w)| self.words.contains(w))
+            && self.text.contains(needle)
+    }
 }
