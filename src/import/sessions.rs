@@ -13,7 +13,12 @@ use crate::store::{Db, FileStamp, ImportedFile, PackedRaw, pack_raw};
 use crate::util::{Ctx, sha256_hex};
 
 /// Commit after this many bytes of input, so a large tree is not one giant transaction.
-const BATCH_BYTES: u64 = 32 * 1024 * 1024;
+const BATCH_BYTES: u64 = 16 * 1024 * 1024;
+/// Files the reader thread may parse ahead of the writer: enough to keep it busy for a whole
+/// batch commit, so reading and writing overlap.
+const READ_AHEAD: usize = 64;
+/// Parsing is the slower half of an import: two readers keep up with one writer.
+const READERS: usize = 2;
 
 /// Options of one import.
 #[derive(Debug, Clone, Default)]
@@ -175,15 +180,55 @@ pub fn import(db: &mut Db, ctx: &Ctx, root: &Path, opts: &Options) -> Result<Rep
             previous,
         });
     }
+    db.pause_checkpoints()?;
+    let result = read_and_store(db, ctx, root, root_is_file, opts, todo, report);
+    db.resume_checkpoints()?;
+    result
+}
+
+/// Reads and parses on two reader threads while this one writes batches, in file order.
+fn read_and_store(
+    db: &mut Db,
+    ctx: &Ctx,
+    root: &Path,
+    root_is_file: bool,
+    opts: &Options,
+    todo: Vec<Pending>,
+    mut report: Report,
+) -> Result<Report> {
+    let queue = std::sync::Mutex::new(todo.into_iter().enumerate());
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Read>>(8);
-        scope.spawn(move || {
-            for pending in todo {
-                // The receiver is gone only after an error; stop reading then.
-                if tx.send(read_and_parse(pending)).is_err() {
-                    break;
-                }
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Result<Read>)>(READ_AHEAD);
+        for n in 0..READERS {
+            let (tx, queue) = (tx.clone(), &queue);
+            std::thread::Builder::new()
+                .name(format!("lucid-read-{n}"))
+                .spawn_scoped(scope, move || {
+                    loop {
+                        let next = queue.lock().ok().and_then(|mut q| q.next());
+                        let Some((i, pending)) = next else { break };
+                        // The receiver is gone only after an error; stop reading then.
+                        if tx.send((i, read_and_parse(pending))).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .map_err(|e| Error::Internal(format!("starting a reader thread: {e}")))?;
+        }
+        drop(tx);
+        // Readers finish out of order; hand files to the writer in order, so imports are
+        // deterministic.
+        let mut early: std::collections::BTreeMap<usize, Result<Read>> =
+            std::collections::BTreeMap::new();
+        let mut next = 0;
+        let rx = rx.into_iter().flat_map(|(i, read)| {
+            early.insert(i, read);
+            let mut ready = Vec::new();
+            while let Some(read) = early.remove(&next) {
+                ready.push(read);
+                next += 1;
             }
+            ready
         });
         let mut batch: Vec<ImportedFile> = Vec::new();
         let mut batch_bytes = 0;

@@ -69,6 +69,21 @@ impl Db {
         Ok(value)
     }
 
+    /// For bulk imports: stop checkpointing after every commit, so each page reaches the
+    /// database file once, at [`Db::resume_checkpoints`], instead of once per batch.
+    pub fn pause_checkpoints(&self) -> Result<()> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
+    /// Checkpoints the write-ahead log now and restores the default of every 1,000 pages.
+    pub fn resume_checkpoints(&self) -> Result<()> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 1000)?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// `PRAGMA data_version`: changes when another connection commits.
     pub fn data_version(&self) -> Result<i64> {
         Ok(self

@@ -126,7 +126,7 @@ CREATE TABLE events (
     raw_start INTEGER NOT NULL,
     raw_len INTEGER NOT NULL,
     PRIMARY KEY (session_id, seq)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE tool_calls (
     session_id INTEGER NOT NULL REFERENCES sessions(id),
