@@ -117,8 +117,8 @@ fn print_op(out: &mut Out, p: Paint, d: &OpDetail, max_files: usize) -> Result<(
             .unwrap_or_default();
         out.line(&format!("    {mark} {from}{}", safe(&f.path)))?;
     }
-    if d.files.len() > max_files {
-        let more = d.files.len() - max_files;
+    if op.files_changed > d.files.len().min(max_files) {
+        let more = op.files_changed - d.files.len().min(max_files);
         out.line(&p.dim(&format!(
             "    … and {more} more files (lucid show {})",
             op.id
@@ -130,10 +130,10 @@ fn print_op(out: &mut Out, p: Paint, d: &OpDetail, max_files: usize) -> Result<(
 pub fn log(env: &Env, a: &LogArgs) -> Result<(), Error> {
     let db = env.open()?;
     let store = db.store(&pick_store(&db, a.store.store.as_deref())?)?;
-    let ops = db.log(&store, a.limit)?;
     if a.json {
-        return json(&ops);
+        return json(&db.log(&store, a.limit)?);
     }
+    let ops = db.log_with(&store, a.limit, Some(LOG_FILES))?;
     let (mut out, p) = (Out::new(), Paint::auto());
     for d in &ops {
         print_op(&mut out, p, d, LOG_FILES)?;

@@ -138,6 +138,17 @@ impl Db {
 
     /// Operations newest first (at most `limit`), each with the files it touched.
     pub fn log(&self, store: &Store, limit: Option<usize>) -> Result<Vec<OpDetail>> {
+        self.log_with(store, limit, None)
+    }
+
+    /// As [`Db::log`], listing at most `max_files` files per operation (in the order they were
+    /// written; `files_changed` still counts them all) — cheap for an import of 10,000 files.
+    pub fn log_with(
+        &self,
+        store: &Store,
+        limit: Option<usize>,
+        max_files: Option<usize>,
+    ) -> Result<Vec<OpDetail>> {
         let limit = limit.map_or(-1, |n| n as i64);
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {OP_COLUMNS} FROM operations WHERE store_id = ?1 ORDER BY id DESC LIMIT ?2"
@@ -148,7 +159,7 @@ impl Db {
         let (Some(newest), Some(oldest)) = (ops.first(), ops.last()) else {
             return Ok(Vec::new());
         };
-        let mut touches = self.touches_between(store.id, oldest.id, newest.id)?;
+        let mut touches = self.touches_between(store.id, oldest.id, newest.id, max_files)?;
         let mut tags = self.tags_by_op(store.id)?;
         Ok(ops
             .into_iter()
@@ -176,7 +187,7 @@ impl Db {
             })?;
         op_row.tags = self.tags_by_op(store.id)?.remove(&op).unwrap_or_default();
         let files = self
-            .touches_between(store.id, op, op)?
+            .touches_between(store.id, op, op, None)?
             .remove(&op)
             .unwrap_or_default();
         Ok(OpDetail { op: op_row, files })
@@ -189,17 +200,22 @@ impl Db {
         store_id: i64,
         from: OpId,
         to: OpId,
+        max_per_op: Option<usize>,
     ) -> Result<BTreeMap<OpId, Vec<FileTouch>>> {
-        let mut stmt = self.conn.prepare(
+        // The cap is applied on the index alone, before any row is joined or read.
+        let mut stmt = self.conn.prepare_cached(
             "SELECT v.op_id, v.memory_id, v.kind, v.path, v.sha256,
                     p.path, p.sha256, p.kind
-             FROM versions v
+             FROM (SELECT id, row_number() OVER (PARTITION BY op_id ORDER BY id) AS n
+                   FROM versions WHERE store_id = ?1 AND op_id BETWEEN ?2 AND ?3) w
+             JOIN versions v ON v.id = w.id
              LEFT JOIN versions p ON p.id = v.prev_id
-             WHERE v.store_id = ?1 AND v.op_id BETWEEN ?2 AND ?3
-             ORDER BY v.op_id, v.path",
+             WHERE ?4 < 0 OR w.n <= ?4
+             ORDER BY v.op_id, v.id",
         )?;
+        let cap = max_per_op.map_or(-1, |n| n as i64);
         let mut out: BTreeMap<OpId, Vec<FileTouch>> = BTreeMap::new();
-        let rows = stmt.query_map(params![store_id, from, to], |r| {
+        let rows = stmt.query_map(params![store_id, from, to, cap], |r| {
             let kind: String = r.get(2)?;
             let prev_kind: Option<String> = r.get(7)?;
             let prev_live = prev_kind.as_deref().is_some_and(|k| k != "deleted");
