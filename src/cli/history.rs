@@ -133,11 +133,24 @@ pub fn log(env: &Env, a: &LogArgs) -> Result<(), Error> {
     if a.json {
         return json(&db.log(&store, a.limit)?);
     }
-    let ops = db.log_with(&store, a.limit, Some(LOG_FILES))?;
     let (mut out, p) = (Out::new(), Paint::auto());
-    for d in &ops {
-        print_op(&mut out, p, d, LOG_FILES)?;
-    }
+    db.log_for_display(&store, a.limit, LOG_FILES, |op, files| {
+        let detail = OpDetail {
+            op: op.clone(),
+            files: files
+                .iter()
+                .map(|(kind, path, old)| lucid::model::FileTouch {
+                    memory_id: 0,
+                    kind: *kind,
+                    path: path.clone(),
+                    old_path: old.clone(),
+                    before_sha256: None,
+                    after_sha256: None,
+                })
+                .collect(),
+        };
+        print_op(&mut out, p, &detail, LOG_FILES)
+    })?;
     out.finish()
 }
 

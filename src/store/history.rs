@@ -171,6 +171,66 @@ impl Db {
             .collect())
     }
 
+    /// Streams the log newest first for display: each operation with at most `max_files` of its
+    /// files (kind, path, and the old path of a rename), without collecting the whole history.
+    pub fn log_for_display(
+        &self,
+        store: &Store,
+        limit: Option<usize>,
+        max_files: usize,
+        mut each: impl FnMut(&Operation, &[(VersionKind, String, Option<String>)]) -> Result<()>,
+    ) -> Result<()> {
+        let limit = limit.map_or(-1, |n| n as i64);
+        let mut ops = self.conn.prepare(&format!(
+            "SELECT {OP_COLUMNS} FROM operations WHERE store_id = ?1 ORDER BY id DESC LIMIT ?2"
+        ))?;
+        // Walks the (store, op) index backwards in step with the operations.
+        let mut files = self.conn.prepare(
+            "SELECT v.op_id, v.kind, v.path,
+                    CASE WHEN v.kind = 'renamed'
+                         THEN (SELECT p.path FROM versions p WHERE p.id = v.prev_id) END
+             FROM versions v WHERE v.store_id = ?1 ORDER BY v.op_id DESC, v.memory_id DESC",
+        )?;
+        let mut tags = self.tags_by_op(store.id)?;
+        let mut file_rows = files.query([store.id])?;
+        let mut pending: Option<(OpId, VersionKind, String, Option<String>)> = None;
+        let mut op_rows = ops.query(params![store.id, limit])?;
+        let mut listed = Vec::new();
+        while let Some(row) = op_rows.next()? {
+            let mut op = op_from_row(row)?;
+            op.tags = tags.remove(&op.id).unwrap_or_default();
+            listed.clear();
+            loop {
+                if pending.is_none() {
+                    pending = match file_rows.next()? {
+                        Some(r) => Some((
+                            r.get(0)?,
+                            VersionKind::parse(&r.get::<_, String>(1)?)
+                                .unwrap_or(VersionKind::Modified),
+                            r.get(2)?,
+                            r.get(3)?,
+                        )),
+                        None => None,
+                    };
+                }
+                match pending.take() {
+                    Some(f) if f.0 > op.id => {}
+                    Some(f) if f.0 == op.id => {
+                        if listed.len() < max_files {
+                            listed.push((f.1, f.2, f.3));
+                        }
+                    }
+                    other => {
+                        pending = other;
+                        break;
+                    }
+                }
+            }
+            each(&op, &listed)?;
+        }
+        Ok(())
+    }
+
     /// One operation with the files it touched.
     pub fn operation(&self, store: &Store, op: OpId) -> Result<OpDetail> {
         let mut op_row = self

@@ -64,7 +64,8 @@ CREATE TABLE versions (
     size INTEGER NOT NULL,
     prev_id INTEGER REFERENCES versions(id)
 );
-CREATE INDEX versions_by_store_op ON versions (store_id, op_id, memory_id);
+-- Covers the log: an operation's files in order without reading the table.
+CREATE INDEX versions_by_store_op ON versions (store_id, op_id, memory_id, kind, path, prev_id);
 CREATE INDEX versions_by_memory ON versions (memory_id, id);
 CREATE INDEX versions_by_path ON versions (store_id, path);
 CREATE INDEX versions_by_op ON versions (op_id);
