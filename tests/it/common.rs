@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -124,4 +125,42 @@ pub fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     }
     out.sort();
     out
+}
+
+/// For crash tests, with states as path → sha256: how `now` relates to `before` and `after`,
+/// for failure messages.
+pub fn describe_mix(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+    now: &BTreeMap<String, String>,
+) -> String {
+    let keys: std::collections::BTreeSet<&String> = before
+        .keys()
+        .chain(after.keys())
+        .chain(now.keys())
+        .collect();
+    let (mut like_before, mut like_after, mut neither) = (0, 0, 0);
+    let mut examples = Vec::new();
+    for k in keys {
+        let (b, a, x) = (before.get(k), after.get(k), now.get(k));
+        if b == a {
+            if x != b {
+                neither += 1;
+                examples.push(k.clone());
+            }
+        } else if x == b {
+            like_before += 1;
+        } else if x == a {
+            like_after += 1;
+        } else {
+            neither += 1;
+            examples.push(k.clone());
+        }
+    }
+    examples.truncate(5);
+    format!(
+        "{} memories now; of the paths the operation changes, {like_before} are as before and \
+         {like_after} as after; {neither} match neither, e.g. {examples:?}",
+        now.len()
+    )
 }

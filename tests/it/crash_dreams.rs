@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 
-use crate::common::Sandbox;
+use crate::common::{Sandbox, describe_mix};
 
 /// Memory path -> sha256 of its content.
 type State = BTreeMap<String, String>;
@@ -865,37 +865,4 @@ fn actions(rows: &[AuditRow]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// A short description of how `now` relates to `before` and `after`, for failure messages.
-fn describe_mix(before: &State, after: &State, now: &State) -> String {
-    let keys: std::collections::BTreeSet<&String> = before
-        .keys()
-        .chain(after.keys())
-        .chain(now.keys())
-        .collect();
-    let (mut like_before, mut like_after, mut neither) = (0, 0, 0);
-    let mut examples = Vec::new();
-    for k in keys {
-        let (b, a, x) = (before.get(k), after.get(k), now.get(k));
-        if b == a {
-            if x != b {
-                neither += 1;
-                examples.push(k.clone());
-            }
-        } else if x == b {
-            like_before += 1;
-        } else if x == a {
-            like_after += 1;
-        } else {
-            neither += 1;
-            examples.push(k.clone());
-        }
-    }
-    examples.truncate(5);
-    format!(
-        "{} memories now; of the paths the operation changes, {like_before} are as before and \
-         {like_after} as after; {neither} match neither, e.g. {examples:?}",
-        now.len()
-    )
 }
