@@ -525,20 +525,11 @@ mod tests {
         );
     }
 
-    fn corpus() -> PathBuf {
-        let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/consolidation");
-        if beside.exists() {
-            beside
-        } else {
-            PathBuf::from("/work/shared/corpus/consolidation")
-        }
-    }
-
     /// The corpus README gives the baseline: no changes pass 1 case of 20 and 2 of 44 change
     /// expectations. Our scorer must agree exactly.
     #[test]
     fn the_none_engine_scores_the_documented_baseline() {
-        let scores: Vec<CaseScore> = case_dirs(&corpus())
+        let scores: Vec<CaseScore> = case_dirs(&crate::test_support::corpus("consolidation"))
             .unwrap()
             .iter()
             .map(|d| {

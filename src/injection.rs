@@ -4414,26 +4414,6 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
-    fn corpus_dir() -> std::path::PathBuf {
-        let p = std::path::PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/corpus/injection"
-        ));
-        if p.join("positives.jsonl").exists() {
-            p
-        } else {
-            std::path::PathBuf::from("/work/shared/corpus/injection")
-        }
-    }
-
-    fn rows(name: &str) -> Vec<serde_json::Value> {
-        let text = std::fs::read_to_string(corpus_dir().join(name)).expect("corpus file");
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).expect("json line"))
-            .collect()
-    }
-
     fn rule_counts(findings: &[Finding], counts: &mut BTreeMap<String, usize>) {
         for f in findings {
             let rule = f
@@ -4449,7 +4429,7 @@ mod tests {
 
     #[test]
     fn corpus_positives_are_flagged() {
-        let rows = rows("positives.jsonl");
+        let rows = crate::test_support::jsonl("injection/positives.jsonl");
         let mut per: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         let mut rules = BTreeMap::new();
         let mut missed = Vec::new();
@@ -4495,7 +4475,7 @@ mod tests {
 
     #[test]
     fn corpus_benign_is_not_flagged() {
-        let rows = rows("benign.jsonl");
+        let rows = crate::test_support::jsonl("injection/benign.jsonl");
         let mut per: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         let mut rules = BTreeMap::new();
         let mut flagged = Vec::new();
@@ -4537,7 +4517,7 @@ mod tests {
     /// reviewer sees the smuggled text (the README's `hidden_payload` column).
     #[test]
     fn corpus_hidden_payloads_are_recovered() {
-        let rows = rows("positives.jsonl");
+        let rows = crate::test_support::jsonl("injection/positives.jsonl");
         let (mut want, mut got) = (0, 0);
         for r in &rows {
             let Some(payload) = r.get("hidden_payload").and_then(|p| p.as_str()) else {

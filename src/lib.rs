@@ -17,6 +17,8 @@ pub mod review;
 pub mod sanitize;
 pub mod secrets;
 pub mod store;
+#[cfg(test)]
+mod test_support;
 pub mod tui;
 pub mod util;
 

@@ -1393,26 +1393,6 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap as Map;
 
-    fn corpus_dir() -> std::path::PathBuf {
-        let p = std::path::PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/corpus/injection"
-        ));
-        if p.join("secrets.jsonl").exists() {
-            p
-        } else {
-            std::path::PathBuf::from("/work/shared/corpus/injection")
-        }
-    }
-
-    fn rows(name: &str) -> Vec<serde_json::Value> {
-        let text = std::fs::read_to_string(corpus_dir().join(name)).expect("corpus file");
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).expect("json line"))
-            .collect()
-    }
-
     /// The README's criterion: the secret is gone and no 8-char run of it survives, apart from
     /// the format's public prefix or PEM armour.
     fn redacted(out: &str, secret: &str) -> bool {
@@ -1442,7 +1422,7 @@ mod tests {
 
     #[test]
     fn corpus_secrets_recall() {
-        let rows = rows("secrets.jsonl");
+        let rows = crate::test_support::jsonl("injection/secrets.jsonl");
         let mut per: Map<String, (usize, usize)> = Map::new();
         let mut missed = Vec::new();
         for r in &rows {
@@ -1480,7 +1460,7 @@ mod tests {
 
     #[test]
     fn corpus_secrets_benign_untouched() {
-        let rows = rows("secrets_benign.jsonl");
+        let rows = crate::test_support::jsonl("injection/secrets_benign.jsonl");
         let mut per: Map<String, (usize, usize)> = Map::new();
         let mut changed = Vec::new();
         for r in &rows {

@@ -535,14 +535,9 @@ pub(super) mod tests {
 
     use super::*;
 
-    /// The shared corpus, next to the crate in the workspace, else at its absolute home.
+    /// The shared corpus.
     pub(in crate::import) fn corpus() -> PathBuf {
-        let beside = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"));
-        if beside.is_dir() {
-            beside
-        } else {
-            PathBuf::from("/work/shared/corpus")
-        }
+        crate::test_support::corpus("")
     }
 
     pub(in crate::import) fn read(path: &Path) -> Vec<u8> {

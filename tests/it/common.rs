@@ -164,3 +164,16 @@ pub fn describe_mix(
         now.len()
     )
 }
+
+/// `PRAGMA integrity_check` through a read-only connection, before `lucid` touches the file
+/// again: its rows joined (`ok` when sound).
+pub fn integrity(conn: &rusqlite::Connection) -> String {
+    let rows: Vec<String> = conn
+        .prepare("PRAGMA integrity_check")
+        .expect("prepare integrity_check")
+        .query_map([], |r| r.get(0))
+        .expect("integrity_check")
+        .collect::<Result<_, _>>()
+        .expect("integrity_check rows");
+    rows.join("; ")
+}

@@ -97,13 +97,7 @@ fn raw_check(db: &Path) -> (String, i64, i64) {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .expect("open the database read-only");
-    let integrity: Vec<String> = conn
-        .prepare("PRAGMA integrity_check")
-        .expect("prepare integrity_check")
-        .query_map([], |r| r.get(0))
-        .expect("integrity_check")
-        .collect::<Result<_, _>>()
-        .expect("integrity_check rows");
+    let integrity = crate::common::integrity(&conn);
     let ops: i64 = conn
         .query_row(
             "SELECT count(*) FROM operations o JOIN stores s ON s.id = o.store_id
@@ -115,7 +109,7 @@ fn raw_check(db: &Path) -> (String, i64, i64) {
     let audit: i64 = conn
         .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
         .expect("count audit records");
-    (integrity.join("; "), ops, audit)
+    (integrity, ops, audit)
 }
 
 /// The database file's size against what its header says, and the WAL's size: context for a

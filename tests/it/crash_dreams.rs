@@ -132,13 +132,7 @@ fn raw_check(db: &Path, store: &str, audit_after: i64) -> Raw {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .expect("open the database read-only");
-    let integrity: Vec<String> = conn
-        .prepare("PRAGMA integrity_check")
-        .expect("prepare integrity_check")
-        .query_map([], |r| r.get(0))
-        .expect("integrity_check")
-        .collect::<Result<_, _>>()
-        .expect("integrity_check rows");
+    let integrity = crate::common::integrity(&conn);
     let ops: i64 = conn
         .query_row(
             "SELECT count(*) FROM operations o JOIN stores s ON s.id = o.store_id
@@ -169,7 +163,7 @@ fn raw_check(db: &Path, store: &str, audit_after: i64) -> Raw {
         .collect::<Result<_, _>>()
         .expect("audit rows");
     Raw {
-        integrity: integrity.join("; "),
+        integrity,
         ops,
         decisions,
         audit,

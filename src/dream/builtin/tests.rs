@@ -1,24 +1,14 @@
 //! Tests of the built-in engine: the corpus score, determinism, pins, budget, secrets.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
 use crate::dream::{DreamInput, Engine, Event, MemoryFile, Session};
 use crate::eval;
 
 use super::Builtin;
 
-fn corpus() -> PathBuf {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/consolidation");
-    if beside.exists() {
-        beside
-    } else {
-        PathBuf::from("/work/shared/corpus/consolidation")
-    }
-}
-
 fn run_corpus() -> Option<eval::Summary> {
-    let dirs = eval::case_dirs(&corpus()).ok()?;
+    let dirs = eval::case_dirs(&crate::test_support::corpus("consolidation")).ok()?;
     let mut scores = Vec::new();
     for d in dirs {
         let case = eval::load_case(&d).ok()?;
@@ -141,7 +131,7 @@ fn input(files: Vec<MemoryFile>, sessions: Vec<Session>, budget: f64) -> DreamIn
 
 #[test]
 fn the_same_input_gives_byte_identical_output() {
-    let Ok(dirs) = eval::case_dirs(&corpus()) else {
+    let Ok(dirs) = eval::case_dirs(&crate::test_support::corpus("consolidation")) else {
         return;
     };
     for d in dirs {
@@ -276,7 +266,7 @@ fn secrets_from_sessions_never_reach_memory() {
 
 #[test]
 fn evidence_quotes_are_verbatim() {
-    let Ok(dirs) = eval::case_dirs(&corpus()) else {
+    let Ok(dirs) = eval::case_dirs(&crate::test_support::corpus("consolidation")) else {
         return;
     };
     for d in dirs {
