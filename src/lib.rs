@@ -11,6 +11,7 @@ pub mod error;
 pub mod eval;
 pub mod import;
 pub mod injection;
+pub mod llm;
 pub mod memory_path;
 pub mod model;
 pub mod review;
