@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::dream::{self, DreamInput, DreamOutput, Engine};
+use crate::dream::{self, DreamInput, DreamOutput, Engine, EngineError};
 use crate::error::{Error, Result};
 use crate::model::Dream;
 use crate::store::{ApplyReport, Db, DreamStart, NewChange, notes_by_path};
@@ -115,9 +115,19 @@ pub fn run(
     let inputs_hash = inputs_hash(engine, &input);
     let output = match engine.dream(&input) {
         Ok(o) => o,
-        Err(e) => {
-            db.fail_dream(ctx, running.id, &e.to_string())?;
-            return Err(Error::Invalid(format!("dream {} failed: {e}", running.id)));
+        Err(EngineError::Canceled) => {
+            // `lucid dream cancel` may have marked it already; Ctrl-C has not.
+            if db.dream(running.id)?.status == "running" {
+                db.cancel_dream(ctx, running.id, "interrupted")?;
+            }
+            return Err(Error::Interrupted(running.id));
+        }
+        Err(EngineError::Failed(why)) => {
+            db.fail_dream(ctx, running.id, &why)?;
+            return Err(Error::Engine {
+                dream: running.id,
+                why,
+            });
         }
     };
     let changes = match proposal_changes(&input, &output, meta.max_content_bytes) {
@@ -144,7 +154,9 @@ pub fn run(
     };
     let auto =
         (meta.mode == "auto" && !changes.is_empty() && gated_by.is_empty()).then_some(&auto_ctx);
-    let (_, applied) = db.finish_dream(ctx, running.id, &inputs_hash, &changes, auto)?;
+    let usage = output.usage.as_ref();
+    let (_, applied) =
+        db.finish_dream(ctx, running.id, &inputs_hash, usage, &changes, auto)?;
     let dream = db.dream(running.id)?;
     let gated_by = if meta.mode == "auto" {
         gated_by
@@ -356,6 +368,7 @@ mod tests {
                 .map(|(p, c)| ((*p).into(), (*c).into()))
                 .collect(),
             notes: Vec::new(),
+            usage: None,
         }
     }
 

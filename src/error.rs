@@ -9,6 +9,10 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     pub const CONFLICT: i32 = 3;
     pub const INTEGRITY: i32 = 4;
+    /// The dream engine failed: network, model, or an answer that did not check out.
+    pub const ENGINE: i32 = 5;
+    /// Stopped by Ctrl-C or `lucid dream cancel` (128 + SIGINT, as shells expect).
+    pub const INTERRUPTED: i32 = 130;
     pub const INTERNAL: i32 = 70;
     pub const IO: i32 = 74;
 }
@@ -67,6 +71,12 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A dream engine failed; the dream is recorded as `failed` with this message.
+    #[error("dream {dream} failed: {why}")]
+    Engine { dream: i64, why: String },
+    /// A running dream was stopped; it is recorded as `canceled`.
+    #[error("dream {0} canceled")]
+    Interrupted(i64),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -92,6 +102,8 @@ impl Error {
             Self::Sqlite(e) if is_corrupt(e) => exit::INTEGRITY,
             Self::OldSqlite { .. } | Self::Internal(_) | Self::Sqlite(_) => exit::INTERNAL,
             Self::Io { .. } => exit::IO,
+            Self::Engine { .. } => exit::ENGINE,
+            Self::Interrupted(_) => exit::INTERRUPTED,
             Self::InvalidPath { .. }
             | Self::TooLarge { .. }
             | Self::NotUtf8 { .. }
@@ -123,6 +135,10 @@ impl Error {
             }
             Self::AuditBroken { .. } => Some(
                 "the audit log was changed outside lucid; keep this database for investigation"
+                    .into(),
+            ),
+            Self::Engine { .. } => Some(
+                "see `lucid dream show ID`; `lucid dream --dry-run` checks the request without sending it"
                     .into(),
             ),
             _ => None,

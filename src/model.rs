@@ -182,6 +182,8 @@ pub struct Dream {
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
     pub proposal_id: Option<i64>,
+    /// Model and tokens, for engines backed by a model.
+    pub usage: Option<crate::dream::Usage>,
 }
 
 /// A proposal: a dream's changes waiting for (or past) review.

@@ -149,12 +149,30 @@ pub struct ChangeNote {
 pub struct DreamOutput {
     pub files: BTreeMap<String, String>,
     pub notes: Vec<ChangeNote>,
+    /// What a model-backed engine spent (recorded on the dream).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
-/// An engine failed (the dream becomes `failed` with this message).
+/// Tokens and requests a model-backed dream used, and the model that answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// The model id the server reported (may be more specific than the configured one).
+    pub model: String,
+    #[serde(flatten)]
+    pub tokens: crate::llm::Usage,
+}
+
+/// Why an engine produced no output.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct EngineError(pub String);
+pub enum EngineError {
+    /// The dream becomes `failed` with this message.
+    #[error("{0}")]
+    Failed(String),
+    /// Stopped on request (Ctrl-C, `lucid dream cancel`): the dream becomes `canceled`.
+    #[error("canceled")]
+    Canceled,
+}
 
 /// A dream engine.
 pub trait Engine: Send + Sync {
@@ -186,6 +204,7 @@ impl Engine for NoneEngine {
                 .map(|f| (f.path.clone(), f.content.clone()))
                 .collect(),
             notes: Vec::new(),
+            usage: None,
         })
     }
 }

@@ -20,7 +20,7 @@ pub const LEASE_SECS: i64 = 15 * 60;
 
 const DREAM_COLUMNS: &str = "d.id, s.name, d.base_op_id, d.engine, d.engine_version, \
     d.instructions, d.session_ids, d.inputs_hash, d.status, d.error, d.actor, d.created_at, \
-    d.started_at, d.ended_at, (SELECT p.id FROM proposals p WHERE p.dream_id = d.id)";
+    d.started_at, d.ended_at, (SELECT p.id FROM proposals p WHERE p.dream_id = d.id), d.usage";
 
 fn dream_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Dream> {
     let ids: String = r.get(6)?;
@@ -40,6 +40,8 @@ fn dream_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Dream> {
         started_at: r.get(12)?,
         ended_at: r.get(13)?,
         proposal_id: r.get(14)?,
+        // `{}` for engines that use no model.
+        usage: serde_json::from_str(&r.get::<_, String>(15)?).ok(),
     })
 }
 
@@ -252,6 +254,7 @@ impl Db {
         ctx: &Ctx,
         dream_id: i64,
         inputs_hash: &str,
+        usage: Option<&crate::dream::Usage>,
         changes: &[NewChange],
         auto: Option<&Ctx>,
     ) -> Result<(Option<i64>, Option<super::ApplyReport>)> {
@@ -264,10 +267,11 @@ impl Db {
             if status == "canceled" {
                 return Ok((None, None));
             }
+            let usage = usage.map_or_else(|| "{}".to_owned(), |u| json!(u).to_string());
             tx.execute(
                 "UPDATE dreams SET status = 'completed', inputs_hash = ?2, ended_at = ?3,
-                    lock_pid = NULL, lock_expires_at = NULL WHERE id = ?1",
-                params![dream_id, inputs_hash, ctx.now],
+                    usage = ?4, lock_pid = NULL, lock_expires_at = NULL WHERE id = ?1",
+                params![dream_id, inputs_hash, ctx.now, usage],
             )?;
             tx.execute(
                 "INSERT INTO proposals (dream_id, store_id, base_op_id, state, created_at)

@@ -56,6 +56,7 @@ impl Engine for Scripted {
                 note("/a.md", dream::Category::Insight),
                 note("/old.md", dream::Category::Stale),
             ],
+            usage: None,
         })
     }
 }
@@ -235,6 +236,7 @@ impl Engine for TwoHunks {
         Ok(DreamOutput {
             files,
             notes: vec![],
+            usage: None,
         })
     }
 }

@@ -126,5 +126,9 @@ pub fn consolidate(input: &DreamInput) -> DreamOutput {
         index::link(&mut store, &created);
     }
     let (files, notes) = store.finish(input);
-    DreamOutput { files, notes }
+    DreamOutput {
+        files,
+        notes,
+        usage: None,
+    }
 }
