@@ -214,3 +214,139 @@ fn preview_lines(diffs: &[Paths], op: i64) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::OpKind;
+    use crate::store::{ChangeSet, FileChange, OpSpec};
+
+    fn put(db: &mut Db, ctx: &Ctx, path: &str, text: &str) -> i64 {
+        let set = ChangeSet::new(
+            OpSpec::new(OpKind::Write, format!("write {path}")),
+            vec![FileChange::Put {
+                path: path.into(),
+                content: text.as_bytes().to_vec(),
+                expect_sha256: None,
+            }],
+        );
+        db.commit(ctx, "s", set)
+            .expect("write")
+            .expect("an operation")
+            .op
+            .id
+    }
+
+    fn setup() -> (Db, Ctx, [i64; 3]) {
+        let mut db = Db::open_in_memory().expect("db");
+        let ctx = Ctx::new("tester", time::OffsetDateTime::UNIX_EPOCH);
+        db.create_store(&ctx, "s", "", None).expect("store");
+        let a = put(&mut db, &ctx, "/notes/a.md", "one\ntwo\n");
+        let b = put(&mut db, &ctx, "/notes/b.md", "bee\n");
+        let c = put(&mut db, &ctx, "/notes/a.md", "one\nTWO\nthree\n");
+        (db, ctx, [a, b, c])
+    }
+
+    fn run(db: &mut Db, ctx: &Ctx, e: Effect) -> Msg {
+        perform(db, ctx, e).expect("the effect runs")
+    }
+
+    #[test]
+    fn op_diffs_come_from_the_core() {
+        let (mut db, ctx, [a, b, c]) = setup();
+        let store = || "s".to_owned();
+        let Msg::OpDiffLoaded(d) = run(
+            &mut db,
+            &ctx,
+            Effect::LoadOpDiff {
+                store: store(),
+                from: None,
+                to: c,
+            },
+        ) else {
+            panic!("expected a diff");
+        };
+        assert_eq!(d.from.as_ref().map(|o| o.id), Some(b), "against the parent");
+        assert_eq!(d.files.len(), 1);
+        assert_eq!((d.files[0].added, d.files[0].removed), (2, 1));
+        let Msg::OpDiffLoaded(d) = run(
+            &mut db,
+            &ctx,
+            Effect::LoadOpDiff {
+                store: store(),
+                from: Some(a),
+                to: c,
+            },
+        ) else {
+            panic!("expected a diff");
+        };
+        let paths: Vec<&str> = d.files.iter().map(OpFile::path).collect();
+        assert_eq!(paths, ["/notes/a.md", "/notes/b.md"]);
+    }
+
+    #[test]
+    fn blame_files_and_tags_come_from_the_core() {
+        let (mut db, ctx, [a, b, c]) = setup();
+        let Msg::BlameLoaded(bl) = run(
+            &mut db,
+            &ctx,
+            Effect::LoadBlame {
+                store: "s".into(),
+                path: "/notes/a.md".into(),
+                at: None,
+            },
+        ) else {
+            panic!("expected a blame");
+        };
+        let owners: Vec<i64> = bl.lines.iter().map(|l| l.op_id).collect();
+        assert_eq!(owners, [a, c, c]);
+        let Msg::FilesLoaded { files, .. } = run(
+            &mut db,
+            &ctx,
+            Effect::LoadFiles {
+                store: "s".into(),
+                at: a,
+            },
+        ) else {
+            panic!("expected files");
+        };
+        assert_eq!(files, ["/notes/a.md"]);
+        let msg = run(
+            &mut db,
+            &ctx,
+            Effect::Tag {
+                store: "s".into(),
+                op: b,
+                name: "known-good".into(),
+            },
+        );
+        assert!(matches!(msg, Msg::Done { .. }), "{msg:?}");
+        let Msg::HistoryLoaded(h) = run(
+            &mut db,
+            &ctx,
+            Effect::LoadHistoryAt {
+                store: "s".into(),
+                op: b,
+            },
+        ) else {
+            panic!("expected the log");
+        };
+        let sel = &h.ops[h.selected].op;
+        assert_eq!(
+            (sel.id, sel.tags.clone()),
+            (b, vec!["known-good".to_owned()])
+        );
+        assert_eq!(h.ops[0].op.kind, "tag", "the tag is itself an operation");
+        // A bad name is the core's to refuse.
+        let err = perform(
+            &mut db,
+            &ctx,
+            Effect::Tag {
+                store: "s".into(),
+                op: b,
+                name: "12".into(),
+            },
+        );
+        assert!(err.is_err());
+    }
+}
