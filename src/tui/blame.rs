@@ -42,6 +42,8 @@ pub struct BlameView {
     /// For operations that applied a proposal, by operation id.
     pub origins: BTreeMap<i64, Origin>,
     pub selected: usize,
+    /// First line shown in the detail panel (back to 0 when the selection moves).
+    pub detail_scroll: usize,
 }
 
 impl BlameView {
@@ -145,7 +147,10 @@ pub fn action(state: &mut State, a: Action) -> Vec<Effect> {
         return Vec::new();
     };
     let last = b.lines.len().saturating_sub(1);
+    let before = b.selected;
     match a {
+        Action::DetailDown => b.detail_scroll += 1,
+        Action::DetailUp => b.detail_scroll = b.detail_scroll.saturating_sub(1),
         Action::Down => b.selected = (b.selected + 1).min(last),
         Action::Up => b.selected = b.selected.saturating_sub(1),
         Action::PageDown => b.selected = (b.selected + page).min(last),
@@ -172,6 +177,11 @@ pub fn action(state: &mut State, a: Action) -> Vec<Effect> {
         }
         Action::OpenEvidence => return evidence(state, 0),
         _ => {}
+    }
+    if let Some(b) = &mut state.blame
+        && b.selected != before
+    {
+        b.detail_scroll = 0;
     }
     Vec::new()
 }

@@ -122,6 +122,7 @@ pub fn blame() -> BlameView {
         lines,
         origins: BTreeMap::from([(4, origin)]),
         selected: 0,
+        detail_scroll: 0,
     }
 }
 

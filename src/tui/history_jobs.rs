@@ -123,6 +123,7 @@ pub fn perform(db: &mut Db, ctx: &Ctx, effect: Effect) -> crate::Result<Msg> {
                 lines,
                 origins,
                 selected: 0,
+                detail_scroll: 0,
             }))
         }
         Effect::LoadFiles { store, at } => {

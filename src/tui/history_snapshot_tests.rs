@@ -89,3 +89,13 @@ fn blame_picker() {
         with(s, &[Action::Down])
     });
 }
+
+#[test]
+fn blame_detail_scrolled() {
+    snap("blame_scrolled", |w, h| {
+        with(
+            blame_state(w, h),
+            &[Action::Down, Action::DetailDown, Action::DetailDown],
+        )
+    });
+}

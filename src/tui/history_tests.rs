@@ -155,6 +155,14 @@ fn blame_moves_by_line_and_by_operation() {
     act(&mut s, Action::Top);
     act(&mut s, Action::PrevHunk);
     assert_eq!(selected_line(&s), 0);
+    // The detail panel scrolls, and starts over on another line.
+    act(&mut s, Action::DetailDown);
+    act(&mut s, Action::DetailDown);
+    assert_eq!(s.blame.as_ref().map(|b| b.detail_scroll), Some(2));
+    act(&mut s, Action::DetailUp);
+    assert_eq!(s.blame.as_ref().map(|b| b.detail_scroll), Some(1));
+    act(&mut s, Action::Down);
+    assert_eq!(s.blame.as_ref().map(|b| b.detail_scroll), Some(0));
 }
 
 #[test]

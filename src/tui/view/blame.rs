@@ -177,7 +177,12 @@ fn detail(b: &BlameView, area: Rect, frame: &mut Frame<'_>, theme: Theme) {
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .block(block(format!(" Line {} ", l.line), theme, false)),
+            .scroll((b.detail_scroll.min(usize::from(u16::MAX)) as u16, 0))
+            .block(block(
+                format!(" Line {} · ] [ scroll ", l.line),
+                theme,
+                false,
+            )),
         area,
     );
 }
