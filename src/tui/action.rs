@@ -54,7 +54,18 @@ pub enum Action {
     History,
     /// Roll the store back to the selected operation (preview, reason, confirm).
     Rollback,
+    /// Blame a file: each line with the operation that wrote it.
     Blame,
+    /// Mark the selected operation as one end of a diff (again: unmark).
+    Mark,
+    /// The diff between the marked and the selected operation, or what the selected one
+    /// changed.
+    Diff,
+    /// Name the selected operation.
+    Tag,
+    /// To the next or previous tagged operation.
+    NextTag,
+    PrevTag,
     Audit,
     /// Answer yes in a confirmation, submit a prompt.
     Confirm,

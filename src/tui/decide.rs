@@ -335,10 +335,8 @@ pub fn review_action(state: &mut State, a: Action) -> Vec<Effect> {
             if let Some(r) = &state.review
                 && let Some(f) = r.current()
             {
-                return vec![Effect::LoadBlame {
-                    store: r.proposal.store.clone(),
-                    path: f.change.path.clone(),
-                }];
+                let (store, path) = (r.proposal.store.clone(), f.change.path.clone());
+                return super::blame::open(state, store, path, None);
             }
         }
         _ => {}

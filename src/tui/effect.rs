@@ -33,12 +33,34 @@ pub enum Effect {
         event: Option<String>,
         index: usize,
     },
-    /// Blame `path` in `store` at its head: each line's operation, actor, dream.
-    LoadBlame { store: String, path: String },
+    /// Blame `path` in `store` as of operation `at` (`None`: head): each line's operation,
+    /// actor, dream, and the evidence of the changes that wrote them.
+    LoadBlame {
+        store: String,
+        path: String,
+        at: Option<i64>,
+    },
+    /// The files that differ between the states after `from` and after `to` (`from` `None`:
+    /// `to`'s parent, or the empty store).
+    LoadOpDiff {
+        store: String,
+        from: Option<i64>,
+        to: i64,
+    },
+    /// The paths of `store`'s files as of operation `at` (to pick one to blame).
+    LoadFiles { store: String, at: i64 },
+    /// Name operation `op` of `store` (a `tag` operation and an audit record).
+    Tag {
+        store: String,
+        op: i64,
+        name: String,
+    },
     /// Load the audit log and verify its chain.
     LoadAudit,
     /// Load a store's operation log (`None`: the first store).
     LoadHistory(Option<String>),
+    /// Load a store's operation log with operation `op` selected.
+    LoadHistoryAt { store: String, op: i64 },
     /// Work out what rolling `store` back to `op` would change.
     PreviewRollback { store: String, op: i64 },
     /// Restore a store to an operation's state (a new operation).

@@ -233,7 +233,7 @@ pub fn review_state(width: u16, height: u16) -> State {
     s
 }
 
-fn op(id: i64, kind: &str, reason: &str, files: &[(&str, VersionKind)]) -> OpDetail {
+pub fn op(id: i64, kind: &str, reason: &str, files: &[(&str, VersionKind)]) -> OpDetail {
     OpDetail {
         op: Operation {
             id,
@@ -312,6 +312,7 @@ pub fn history() -> History {
         ],
         selected: 0,
         preview: None,
+        mark: None,
     }
 }
 

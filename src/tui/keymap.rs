@@ -21,6 +21,8 @@ pub enum Mode {
     Inbox,
     Review,
     History,
+    Diff,
+    Blame,
     Audit,
     Confirm,
     Prompt,
@@ -43,6 +45,8 @@ impl Mode {
             Self::Inbox => "Inbox",
             Self::Review => "Review",
             Self::History => "History",
+            Self::Diff => "Operation diff",
+            Self::Blame => "Blame",
             Self::Audit => "Audit",
             Self::Confirm => "Confirmation",
             Self::Prompt => "Prompt",
@@ -261,6 +265,15 @@ impl Keymap {
                 .map(|b| b.action)
         };
         find(mode).or_else(|| find(Mode::Global).filter(|a| !mode.is_modal() || *a == Action::Quit))
+    }
+
+    /// The first key bound to `action` in `mode`, as shown in hints.
+    pub fn key_of(&self, mode: Mode, action: Action) -> Option<String> {
+        self.rows(mode)
+            .iter()
+            .find(|b| b.action == action)
+            .and_then(|b| b.labels.first())
+            .map(|l| pretty(l))
     }
 
     /// The rows of one mode, in file order.

@@ -4,11 +4,16 @@
 
 pub mod action;
 mod audit;
+mod blame;
 mod decide;
+mod doc;
 pub mod effect;
 mod history;
+mod history_jobs;
 pub mod keymap;
 mod nav;
+mod opdiff;
+mod prompt;
 pub mod rows;
 pub mod runtime;
 pub mod state;
@@ -18,6 +23,12 @@ mod worker;
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod fixtures_history;
+#[cfg(test)]
+mod history_snapshot_tests;
+#[cfg(test)]
+mod history_tests;
 #[cfg(test)]
 mod rows_tests;
 #[cfg(test)]

@@ -1,57 +1,68 @@
-//! Moving through the review: scrolling the diff (row by row, and wrapped line by wrapped line
-//! inside a long row), hunk and file jumps, the layout toggle, and keeping the place across a
-//! reload. Pure; the pane geometry comes from the view's one layout.
+//! Moving through a diff document (a review or an operation diff, see `doc`): scrolling the
+//! diff (row by row, and wrapped line by wrapped line inside a long row), hunk and file jumps,
+//! the layout toggle, and keeping the place across a reload. Pure; the pane geometry comes from
+//! the view's one layout.
 
-use super::state::{FileReview, Review, Screen, State};
+use super::doc::{DiffDoc, DiffFile, doc, doc_mut};
+use super::state::{Review, Screen, State};
 use super::view;
 use super::view::diff::{geometry, row_height};
 
 /// Diff lines visible in the diff pane.
 pub fn diff_page(state: &State) -> usize {
-    let files = state.review.as_ref().map_or(0, |r| r.files.len());
+    let files = doc(state).map_or(0, DiffDoc::len);
     let areas = view::layout(state.width, state.height, Screen::Review, files);
     usize::from(areas.diff.height.saturating_sub(2)).max(1)
 }
 
-fn row_count(state: &State, f: &FileReview) -> usize {
+fn row_count(state: &State, f: &dyn DiffFile) -> usize {
     if geometry(state, f).unified {
-        f.diff.unified.len()
+        f.view().unified.len()
     } else {
-        f.diff.rows.len()
+        f.view().rows.len()
     }
 }
 
-fn hunk_rows<'a>(state: &State, f: &'a FileReview) -> &'a [usize] {
+fn hunk_rows<'a>(state: &State, f: &'a dyn DiffFile) -> &'a [usize] {
     if geometry(state, f).unified {
-        &f.diff.hunk_urows
+        &f.view().hunk_urows
     } else {
-        &f.diff.hunk_rows
+        &f.view().hunk_rows
     }
 }
 
-fn hunk_row(state: &State, f: &FileReview, hunk: usize) -> usize {
+fn hunk_row(state: &State, f: &dyn DiffFile, hunk: usize) -> usize {
     hunk_rows(state, f).get(hunk).copied().unwrap_or(0)
 }
 
 /// The hunk shown at the top of the diff pane.
-fn hunk_at(state: &State, f: &FileReview, row: usize) -> usize {
+fn hunk_at(state: &State, f: &dyn DiffFile, row: usize) -> usize {
     hunk_rows(state, f)
         .iter()
         .rposition(|r| *r <= row)
         .unwrap_or(0)
 }
 
+/// Applies `change` to the cursor of the current document.
+fn edit(state: &mut State, change: impl FnOnce(&mut super::doc::Cursor)) {
+    if let Some(d) = doc_mut(state) {
+        let mut c = d.cursor();
+        change(&mut c);
+        d.set_cursor(c);
+    }
+}
+
 pub fn clamp_scroll(state: &mut State) {
-    let Some(f) = state.review.as_ref().and_then(Review::current) else {
+    let Some(f) = doc(state).and_then(DiffDoc::current) else {
         return;
     };
     let max = row_count(state, f).saturating_sub(1);
-    if let Some(r) = &mut state.review
-        && r.scroll > max
-    {
-        r.scroll = max;
-        r.skip = 0;
-    }
+    edit(state, |c| {
+        if c.scroll > max {
+            c.scroll = max;
+            c.skip = 0;
+        }
+    });
 }
 
 /// A freshly loaded proposal: keep the place when it is the one already open.
@@ -94,53 +105,51 @@ pub fn loaded(state: &mut State, mut new: Review) {
 
 /// Puts `row` at the top of the pane and makes its hunk current.
 pub fn scroll_to(state: &mut State, row: usize) {
-    let Some(f) = state.review.as_ref().and_then(Review::current) else {
+    let Some(f) = doc(state).and_then(DiffDoc::current) else {
         return;
     };
     let row = row.min(row_count(state, f).saturating_sub(1));
     let hunk = hunk_at(state, f, row);
-    if let Some(r) = &mut state.review {
-        r.scroll = row;
-        r.skip = 0;
-        r.hunk = hunk;
-    }
+    edit(state, |c| {
+        c.scroll = row;
+        c.skip = 0;
+        c.hunk = hunk;
+    });
 }
 
 /// One wrapped line down.
 pub fn line_down(state: &mut State) {
-    let Some(r) = &state.review else { return };
-    let Some(f) = r.current() else { return };
-    let height = row_height(&geometry(state, f), f, r.scroll);
-    if r.skip + 1 < height {
-        if let Some(r) = &mut state.review {
-            r.skip += 1;
-        }
-    } else if r.scroll + 1 < row_count(state, f) {
-        let next = r.scroll + 1;
-        scroll_to(state, next);
+    let Some(d) = doc(state) else { return };
+    let Some(f) = d.current() else { return };
+    let c = d.cursor();
+    let height = row_height(&geometry(state, f), f, c.scroll);
+    if c.skip + 1 < height {
+        edit(state, |c| c.skip += 1);
+    } else if c.scroll + 1 < row_count(state, f) {
+        scroll_to(state, c.scroll + 1);
     }
 }
 
 /// One wrapped line up.
 pub fn line_up(state: &mut State) {
-    let Some(r) = &state.review else { return };
-    if r.skip > 0 {
-        if let Some(r) = &mut state.review {
-            r.skip -= 1;
-        }
-    } else if r.scroll > 0 {
-        let prev = r.scroll - 1;
-        scroll_to(state, prev);
+    let Some(c) = doc(state).map(DiffDoc::cursor) else {
+        return;
+    };
+    if c.skip > 0 {
+        edit(state, |c| c.skip -= 1);
+    } else if c.scroll > 0 {
+        scroll_to(state, c.scroll - 1);
     }
 }
 
 /// To the next or previous hunk, crossing into the next or previous file.
 pub fn go_hunk(state: &mut State, forward: bool) {
-    let Some(r) = &state.review else { return };
-    let Some(f) = r.current() else { return };
-    let (file, hunk, files) = (r.file, r.hunk, r.files.len());
+    let Some(d) = doc(state) else { return };
+    let Some(f) = d.current() else { return };
+    let c = d.cursor();
+    let (file, hunk, files) = (c.file, c.hunk, d.len());
     let target = if forward {
-        if hunk + 1 < f.hunks {
+        if hunk + 1 < f.hunks() {
             Some((file, hunk + 1))
         } else if file + 1 < files {
             Some((file + 1, 0))
@@ -150,7 +159,12 @@ pub fn go_hunk(state: &mut State, forward: bool) {
     } else if hunk > 0 {
         Some((file, hunk - 1))
     } else if file > 0 {
-        Some((file - 1, r.files[file - 1].hunks.saturating_sub(1)))
+        Some((
+            file - 1,
+            d.file(file - 1)
+                .map_or(1, DiffFile::hunks)
+                .saturating_sub(1),
+        ))
     } else {
         None
     };
@@ -158,46 +172,50 @@ pub fn go_hunk(state: &mut State, forward: bool) {
         state.info(if forward { "Last hunk" } else { "First hunk" });
         return;
     };
-    let row = hunk_row(state, &r.files[file], hunk);
-    if let Some(r) = &mut state.review {
-        r.file = file;
-        r.hunk = hunk;
-        r.scroll = row;
-        r.skip = 0;
-    }
+    let row = d.file(file).map_or(0, |f| hunk_row(state, f, hunk));
+    edit(state, |c| {
+        *c = super::doc::Cursor {
+            file,
+            hunk,
+            scroll: row,
+            skip: 0,
+        };
+    });
 }
 
 /// After accepting a hunk, on to the next hunk of the same file, if any.
 pub fn next_hunk_in_file(state: &mut State) {
-    let Some(r) = &state.review else { return };
-    let Some(f) = r.current() else { return };
-    if r.hunk + 1 < f.hunks {
+    let Some(d) = doc(state) else { return };
+    let Some(f) = d.current() else { return };
+    if d.cursor().hunk + 1 < f.hunks() {
         go_hunk(state, true);
     }
 }
 
 pub fn go_file(state: &mut State, forward: bool) {
-    if let Some(r) = &mut state.review {
-        r.file = if forward {
-            (r.file + 1).min(r.files.len().saturating_sub(1))
+    let last = doc(state).map_or(0, |d| d.len().saturating_sub(1));
+    edit(state, |c| {
+        let file = if forward {
+            (c.file + 1).min(last)
         } else {
-            r.file.saturating_sub(1)
+            c.file.saturating_sub(1)
         };
-        r.hunk = 0;
-        r.scroll = 0;
-        r.skip = 0;
-        r.detail_scroll = 0;
-    }
+        *c = super::doc::Cursor {
+            file,
+            ..Default::default()
+        };
+    });
 }
 
 /// Side by side ↔ unified, keeping the current hunk at the top.
 pub fn toggle_layout(state: &mut State) {
-    if let Some(r) = &mut state.review {
-        r.toggle_layout = !r.toggle_layout;
+    if let Some(d) = doc_mut(state) {
+        let on = d.toggled();
+        d.set_toggled(!on);
     }
-    let Some(r) = &state.review else { return };
-    let Some(f) = r.current() else { return };
-    let row = hunk_row(state, f, r.hunk);
+    let Some(d) = doc(state) else { return };
+    let Some(f) = d.current() else { return };
+    let row = hunk_row(state, f, d.cursor().hunk);
     scroll_to(state, row);
     let shown = if state.unified() {
         "unified"

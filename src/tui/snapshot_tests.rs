@@ -15,7 +15,7 @@ use crate::sanitize;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
-fn draw(state: &State) -> String {
+pub fn draw(state: &State) -> String {
     let backend = TestBackend::new(state.width, state.height);
     let mut term = Terminal::new(backend).expect("a test backend never fails");
     term.draw(|f| view::render(state, f))
@@ -31,14 +31,14 @@ fn draw(state: &State) -> String {
     term.backend().to_string()
 }
 
-fn snap(name: &str, build: impl Fn(u16, u16) -> State) {
+pub fn snap(name: &str, build: impl Fn(u16, u16) -> State) {
     for (w, h) in SIZES {
         let state = build(w, h);
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(&state));
     }
 }
 
-fn with(mut s: State, actions: &[Action]) -> State {
+pub fn with(mut s: State, actions: &[Action]) -> State {
     for a in actions {
         update(&mut s, Msg::Action(*a));
     }

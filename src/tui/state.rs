@@ -11,11 +11,18 @@ use super::effect::Effect;
 use super::keymap::{Keymap, Mode};
 use super::rows::DiffView;
 
+pub use super::blame::BlameView;
+pub use super::opdiff::OpDiff;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     Inbox,
     Review,
     History,
+    /// The diff between two operations (read-only).
+    Diff,
+    /// Each line of a file with the operation that wrote it.
+    Blame,
     Audit,
 }
 
@@ -27,7 +34,7 @@ pub enum Modal {
     Prompt(Prompt),
     /// The key bindings, generated from the keymap.
     Help { scroll: usize },
-    /// Read-only text: a cited session around the quoted event, or a blame.
+    /// Read-only text: a cited session around the quoted event.
     Viewer(Viewer),
 }
 
@@ -37,7 +44,7 @@ pub struct Viewer {
     /// Untrusted lines, sanitized when drawn.
     pub lines: Vec<String>,
     pub scroll: usize,
-    /// Which evidence of the current file is shown (`None`: not evidence, e.g. blame).
+    /// Which evidence of the current file (or blamed line) is shown (`None`: not evidence).
     pub evidence: Option<usize>,
 }
 
@@ -61,6 +68,16 @@ pub enum PromptKind {
     Filter,
     /// The reason for rolling `store` back to operation `op`.
     RollbackReason { store: String, op: i64 },
+    /// The name of a new tag on operation `op` of `store`.
+    TagName { store: String, op: i64 },
+    /// A file of `store` to blame as of operation `at`, picked from `files` (typing filters).
+    BlamePath {
+        store: String,
+        at: i64,
+        files: Vec<String>,
+        /// Index into the files matching the typed text.
+        selected: usize,
+    },
     /// The reason for a rejection of `target` (`what` names it for the title).
     Reason {
         proposal: i64,
@@ -247,6 +264,8 @@ pub struct History {
     pub selected: usize,
     /// What the rollback being prepared would change (shown while asking for the reason).
     pub preview: Option<Vec<String>>,
+    /// The operation marked as one end of a diff.
+    pub mark: Option<i64>,
 }
 
 /// What `audit verify` says about the chain.
@@ -284,6 +303,8 @@ pub struct State {
     pub inbox: Inbox,
     pub review: Option<Review>,
     pub history: Option<History>,
+    pub op_diff: Option<OpDiff>,
+    pub blame: Option<BlameView>,
     pub audit: Option<AuditView>,
     /// Terminal size.
     pub width: u16,
@@ -293,6 +314,8 @@ pub struct State {
     pub status: Option<Status>,
     /// False under `NO_COLOR`: modifiers only.
     pub color: bool,
+    /// Screens to go back to from a diff or a blame (opened on top of another screen).
+    pub trail: Vec<Screen>,
     /// Effects in flight (a spinner in the header).
     pub busy: usize,
     pub quit: bool,
@@ -307,12 +330,15 @@ impl State {
             inbox: Inbox::default(),
             review: None,
             history: None,
+            op_diff: None,
+            blame: None,
             audit: None,
             width,
             height,
             now: None,
             status: None,
             color: true,
+            trail: Vec::new(),
             busy: 0,
             quit: false,
         }
@@ -329,6 +355,8 @@ impl State {
                 Screen::Inbox => Mode::Inbox,
                 Screen::Review => Mode::Review,
                 Screen::History => Mode::History,
+                Screen::Diff => Mode::Diff,
+                Screen::Blame => Mode::Blame,
                 Screen::Audit => Mode::Audit,
             },
         }
@@ -336,7 +364,7 @@ impl State {
 
     /// True when the diff is drawn unified (narrow terminal, or the toggle).
     pub fn unified(&self) -> bool {
-        let toggle = self.review.as_ref().is_some_and(|r| r.toggle_layout);
+        let toggle = super::doc::doc(self).is_some_and(super::doc::DiffDoc::toggled);
         (self.width < super::view::UNIFIED_BELOW) != toggle
     }
 

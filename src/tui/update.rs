@@ -6,8 +6,10 @@ use crate::model::Proposal;
 
 use super::action::Action;
 use super::effect::Effect;
-use super::state::{AuditView, History, Modal, Prompt, PromptKind, Review, Screen, State, Viewer};
-use super::{audit, decide, history, nav};
+use super::state::{
+    AuditView, BlameView, History, Modal, OpDiff, Prompt, PromptKind, Review, Screen, State, Viewer,
+};
+use super::{audit, blame, decide, history, nav, opdiff, prompt};
 
 /// Everything that can happen to the TUI.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,10 +33,15 @@ pub enum Msg {
     InboxLoaded(Vec<Proposal>),
     HistoryLoaded(Box<History>),
     AuditLoaded(Box<AuditView>),
-    /// A blame of a file, as lines.
-    BlameLoaded {
-        title: String,
-        lines: Vec<String>,
+    /// A blamed file.
+    BlameLoaded(Box<BlameView>),
+    /// The diff between two operations.
+    OpDiffLoaded(Box<OpDiff>),
+    /// The files of `store` as of operation `at`, for the blame picker.
+    FilesLoaded {
+        store: String,
+        at: i64,
+        files: Vec<String>,
     },
     /// A cited session around the quoted event, as lines.
     EvidenceLoaded {
@@ -71,9 +78,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 if p.kind == PromptKind::Filter {
                     filter = Some(p.text.clone());
                 }
+                if let PromptKind::BlamePath { selected, .. } = &mut p.kind {
+                    *selected = 0;
+                }
             }
             if let Some(f) = filter {
-                set_filter(state, f);
+                prompt::set_filter(state, f);
             }
             Vec::new()
         }
@@ -133,13 +143,16 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }));
             Vec::new()
         }
-        Msg::BlameLoaded { title, lines } => {
-            state.modal = Some(Modal::Viewer(Viewer {
-                title,
-                lines,
-                scroll: 0,
-                evidence: None,
-            }));
+        Msg::BlameLoaded(b) => {
+            blame::loaded(state, *b);
+            Vec::new()
+        }
+        Msg::OpDiffLoaded(d) => {
+            opdiff::loaded(state, *d);
+            Vec::new()
+        }
+        Msg::FilesLoaded { store, at, files } => {
+            history::files_loaded(state, &store, at, files);
             Vec::new()
         }
         Msg::AuditLoaded(v) => {
@@ -241,6 +254,15 @@ fn reload(state: &State) -> Vec<Effect> {
     if state.screen == Screen::Audit {
         effects.push(Effect::LoadAudit);
     }
+    if state.screen == Screen::Blame
+        && let Some(b) = &state.blame
+    {
+        effects.push(Effect::LoadBlame {
+            store: b.store.clone(),
+            path: b.path.clone(),
+            at: b.at,
+        });
+    }
     effects
 }
 
@@ -271,7 +293,11 @@ fn action(state: &mut State, a: Action) -> Vec<Effect> {
                 Action::NextEvidence => {
                     let next = v.evidence.map(|i| i + 1);
                     state.modal = Some(Modal::Viewer(v));
-                    return next.map_or_else(Vec::new, |i| decide::evidence(state, i));
+                    return match next {
+                        Some(i) if state.screen == Screen::Blame => blame::evidence(state, i),
+                        Some(i) => decide::evidence(state, i),
+                        None => Vec::new(),
+                    };
                 }
                 _ => {}
             }
@@ -292,7 +318,7 @@ fn action(state: &mut State, a: Action) -> Vec<Effect> {
                 Vec::new()
             }
         },
-        Some(Modal::Prompt(p)) => prompt(state, p, a),
+        Some(Modal::Prompt(p)) => prompt::action(state, p, a),
         None => match a {
             Action::Help => {
                 state.modal = Some(Modal::Help { scroll: 0 });
@@ -306,73 +332,11 @@ fn action(state: &mut State, a: Action) -> Vec<Effect> {
                 Screen::Inbox => inbox(state, a),
                 Screen::Review => decide::review_action(state, a),
                 Screen::History => history::action(state, a),
+                Screen::Diff => opdiff::action(state, a),
+                Screen::Blame => blame::action(state, a),
                 Screen::Audit => audit::action(state, a),
             },
         },
-    }
-}
-
-/// The filter prompt filters the list of the screen it was opened on, live.
-fn set_filter(state: &mut State, text: String) {
-    if state.screen == Screen::Audit {
-        if let Some(v) = &mut state.audit {
-            v.filter = text;
-            v.selected = 0;
-        }
-    } else {
-        state.inbox.filter = text;
-        state.inbox.selected = 0;
-        state.inbox.offset = 0;
-    }
-}
-
-fn prompt(state: &mut State, mut p: Prompt, a: Action) -> Vec<Effect> {
-    match (a, &p.kind) {
-        (Action::DeleteChar, _) => {
-            p.text.pop();
-            if p.kind == PromptKind::Filter {
-                set_filter(state, p.text.clone());
-            }
-            state.modal = Some(Modal::Prompt(p));
-            Vec::new()
-        }
-        (Action::Confirm, PromptKind::Filter) => Vec::new(),
-        (Action::Cancel, PromptKind::Filter) => {
-            set_filter(state, String::new());
-            Vec::new()
-        }
-        (Action::Confirm, PromptKind::Reason { .. }) if p.text.trim().is_empty() => {
-            state.error("A rejection needs a reason: type one, or Esc to cancel");
-            state.modal = Some(Modal::Prompt(p));
-            Vec::new()
-        }
-        (
-            Action::Confirm,
-            PromptKind::Reason {
-                proposal, target, ..
-            },
-        ) => decide::reject(state, *proposal, target, p.text.trim().to_owned()),
-        (Action::Confirm, PromptKind::RollbackReason { .. }) if p.text.trim().is_empty() => {
-            state.error("A rollback needs a reason: type one, or Esc to cancel");
-            state.modal = Some(Modal::Prompt(p));
-            Vec::new()
-        }
-        (Action::Confirm, PromptKind::RollbackReason { store, op }) => {
-            history::confirm(state, store, *op, p.text.trim().to_owned());
-            Vec::new()
-        }
-        (Action::Cancel, PromptKind::RollbackReason { .. }) => {
-            history::cancel(state);
-            Vec::new()
-        }
-        (Action::Cancel, PromptKind::Reason { .. }) => {
-            state.info("Not rejected");
-            Vec::new()
-        }
-        _ => {
-            state.modal = Some(Modal::Prompt(p));
-            Vec::new()
-        }
     }
 }
 

@@ -13,8 +13,9 @@ use crate::store::Db;
 use crate::util::Ctx;
 
 use super::effect::Effect;
+use super::history_jobs;
 use super::rows;
-use super::state::{AuditView, FileReview, History, Review, SessionRef, Verify};
+use super::state::{AuditView, FileReview, Review, SessionRef, Verify};
 use super::update::Msg;
 
 /// What the runtime asks of the worker.
@@ -133,32 +134,6 @@ fn perform(db: &mut Db, ctx: &Ctx, effect: Effect) -> crate::Result<Msg> {
                 focus,
             }
         }
-        Effect::LoadBlame { store, path } => {
-            let s = db.store(&store)?;
-            let lines = db
-                .blame(&s, &path, None)?
-                .into_iter()
-                .map(|b| {
-                    let origin = match (b.dream_id, b.proposal_id) {
-                        (Some(d), Some(p)) => format!(" dream #{d}/#{p}"),
-                        _ => String::new(),
-                    };
-                    format!(
-                        "{:>4} #{:<4} {:<9} {:<10} {}{origin} │ {}",
-                        b.line,
-                        b.op_id,
-                        b.kind,
-                        b.actor,
-                        b.at.get(..10).unwrap_or(&b.at),
-                        b.text
-                    )
-                })
-                .collect();
-            Msg::BlameLoaded {
-                title: format!("blame {store} {path} (at head)"),
-                lines,
-            }
-        }
         Effect::LoadAudit => {
             let mut records =
                 crate::audit::records(db.connection(), &crate::audit::Filter::default())?;
@@ -178,50 +153,14 @@ fn perform(db: &mut Db, ctx: &Ctx, effect: Effect) -> crate::Result<Msg> {
                 filter: String::new(),
             }))
         }
-        Effect::LoadHistory(name) => {
-            let store = match name {
-                Some(n) => db.store(&n)?,
-                None => db
-                    .stores()?
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| crate::Error::NotFound {
-                        kind: "store",
-                        name: "(any)".into(),
-                    })?,
-            };
-            let ops = db.log(&store, Some(HISTORY_LIMIT))?;
-            Msg::HistoryLoaded(Box::new(History {
-                store: store.name,
-                ops,
-                selected: 0,
-                preview: None,
-            }))
-        }
-        Effect::PreviewRollback { store, op } => {
-            let s = db.store(&store)?;
-            // (FileDiff is not exported from the store: take its fields.)
-            let diffs: Vec<Paths> = db
-                .diff_states(&s, s.head_op_id, op, None)?
-                .into_iter()
-                .map(|d| (d.old_path, d.new_path, d.old, d.new))
-                .collect();
-            Msg::RollbackPreview {
-                store,
-                op,
-                lines: preview_lines(&diffs, op),
-            }
-        }
-        Effect::Rollback { store, op, reason } => {
-            let detail = db.rollback(ctx, &store, op, &reason)?;
-            Msg::Done {
-                text: format!(
-                    "Rolled {store} back to operation #{op} (new operation #{})",
-                    detail.op.id
-                ),
-                reload: None,
-            }
-        }
+        e @ (Effect::LoadHistory(_)
+        | Effect::LoadHistoryAt { .. }
+        | Effect::PreviewRollback { .. }
+        | Effect::Rollback { .. }
+        | Effect::LoadOpDiff { .. }
+        | Effect::LoadBlame { .. }
+        | Effect::LoadFiles { .. }
+        | Effect::Tag { .. }) => history_jobs::perform(db, ctx, e)?,
         Effect::OpenEditor { .. } | Effect::Quit => {
             Msg::Failed("internal: the runtime performs this effect itself".into())
         }
@@ -291,48 +230,6 @@ fn session_lines(
         event.map(|e| format!(" · event {e}")).unwrap_or_default()
     );
     (title, lines)
-}
-
-/// A file's paths and bytes on both sides of a comparison.
-type Paths = (
-    Option<String>,
-    Option<String>,
-    Option<Vec<u8>>,
-    Option<Vec<u8>>,
-);
-
-/// Operations the history screen loads (newest first).
-const HISTORY_LIMIT: usize = 2_000;
-
-/// One line per file a rollback would change: `~ path (+2 −5)`, `+ path (comes back)`, …
-fn preview_lines(diffs: &[Paths], op: i64) -> Vec<String> {
-    if diffs.is_empty() {
-        return vec![format!(
-            "Nothing: the store already equals operation #{op}."
-        )];
-    }
-    let text = |b: &Option<Vec<u8>>| {
-        b.as_ref()
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_default()
-    };
-    diffs
-        .iter()
-        .map(|(old_path, new_path, old, new)| {
-            let (old, new) = (text(old), text(new));
-            let (mut added, mut removed) = (0, 0);
-            for h in crate::diff::hunks(&old, &new, 0) {
-                added += h.new_len;
-                removed += h.old_len;
-            }
-            match (old_path, new_path) {
-                (None, Some(p)) => format!("+ {p} (comes back, {added} lines)"),
-                (Some(p), None) => format!("- {p} (removed, {removed} lines)"),
-                (Some(a), Some(b)) if a != b => format!("→ {a} → {b} (+{added} −{removed})"),
-                (_, p) => format!("~ {} (+{added} −{removed})", p.as_deref().unwrap_or("?")),
-            }
-        })
-        .collect()
 }
 
 fn hunks_of(change: &ProposalChange, base: &str, proposed: &str) -> usize {

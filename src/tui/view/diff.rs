@@ -3,7 +3,6 @@
 //! lines wrap with a `↪` continuation marker. Only the rows from the scroll position down to the
 //! bottom of the pane are laid out.
 
-use std::fmt::Write as _;
 use std::ops::Range;
 
 use ratatui::Frame;
@@ -16,10 +15,9 @@ use unicode_width::UnicodeWidthChar;
 
 use super::{Theme, block};
 use crate::diff::LineTag;
-use crate::review::Verdict;
-use crate::sanitize;
+use crate::tui::doc::{DiffDoc, DiffFile, doc};
 use crate::tui::rows::{HunkHead, Row, Side, URow};
-use crate::tui::state::{FileReview, Review, Screen, State};
+use crate::tui::state::{Screen, State};
 
 /// `text` split into lines of at most `width` columns (at most `max` lines), each a list of
 /// `(piece, emphasized)`.
@@ -94,17 +92,18 @@ pub struct Geometry {
     pub unified_content: usize,
 }
 
-pub fn geometry(state: &State, f: &FileReview) -> Geometry {
-    let files = state.review.as_ref().map_or(0, |r| r.files.len());
+pub fn geometry(state: &State, f: &dyn DiffFile) -> Geometry {
+    let files = doc(state).map_or(0, DiffDoc::len);
     let pane = super::layout(state.width, state.height, Screen::Review, files).diff;
     let width = usize::from(pane.width.saturating_sub(3));
-    let single = matches!(f.change.kind.as_str(), "create" | "delete");
-    let gutter = digits(f.diff.max_line_no);
+    let single = f.single();
+    let diff = f.view();
+    let gutter = digits(diff.max_line_no);
     let unified = single || state.unified();
     let half = width.saturating_sub(1) / 2;
     let content = half
         .saturating_sub(gutter + 2)
-        .min(f.diff.left_width.max(f.diff.right_width).max(1));
+        .min(diff.left_width.max(diff.right_width).max(1));
     let used = if single { gutter + 2 } else { gutter * 2 + 3 };
     Geometry {
         unified,
@@ -117,14 +116,14 @@ pub fn geometry(state: &State, f: &FileReview) -> Geometry {
 }
 
 /// Screen lines row `idx` takes once wrapped.
-pub fn row_height(g: &Geometry, f: &FileReview, idx: usize) -> usize {
+pub fn row_height(g: &Geometry, f: &dyn DiffFile, idx: usize) -> usize {
     if g.unified {
-        match f.diff.unified.get(idx) {
+        match f.view().unified.get(idx) {
             Some(URow::Line { side, .. }) => wrapped_len(&side.text, g.unified_content),
             _ => 1,
         }
     } else {
-        match f.diff.rows.get(idx) {
+        match f.view().rows.get(idx) {
             Some(Row::Line { left, right, .. }) => {
                 let h =
                     |s: &Option<Side>| s.as_ref().map_or(1, |s| wrapped_len(&s.text, g.content));
@@ -132,14 +131,6 @@ pub fn row_height(g: &Geometry, f: &FileReview, idx: usize) -> usize {
             }
             _ => 1,
         }
-    }
-}
-
-fn verdict_label(f: &FileReview, hunk: usize) -> &'static str {
-    match f.verdict(hunk) {
-        Some(Verdict::Accept) => "✓ accepted",
-        Some(Verdict::Reject) => "✗ rejected",
-        None => "○ undecided",
     }
 }
 
@@ -166,17 +157,21 @@ impl Painter<'_> {
         usize::from(self.area.bottom().saturating_sub(self.y))
     }
 
-    fn header(&mut self, h: &HunkHead, f: &FileReview) {
-        let text = format!(
-            "@@ -{},{} +{},{} @@  hunk {}/{} · {}",
+    fn header(&mut self, h: &HunkHead, f: &dyn DiffFile) {
+        let mut text = format!(
+            "@@ -{},{} +{},{} @@  hunk {}/{}",
             h.old_start,
             h.old_len,
             h.new_start,
             h.new_len,
             h.hunk + 1,
-            f.hunks,
-            verdict_label(f, h.hunk)
+            f.hunks(),
         );
+        let label = f.hunk_label(h.hunk);
+        if !label.is_empty() {
+            text.push_str(" · ");
+            text.push_str(label);
+        }
         let style = if h.hunk == self.current {
             self.theme.selected()
         } else {
@@ -230,33 +225,27 @@ fn num(n: Option<usize>, width: usize) -> String {
     n.map_or_else(|| " ".repeat(width), |n| format!("{n:>width$}"))
 }
 
-fn title(rev: &Review, file: &FileReview, unified: bool) -> String {
-    let change = &file.change;
-    let mut title = format!(" {} ", sanitize::line(&change.path));
-    if let Some(new_path) = &change.new_path {
-        let _ = write!(title, "→ {} ", sanitize::line(new_path));
-    }
-    let _ = write!(
-        title,
-        "· {} · hunk {}/{} · {} ",
-        change.kind,
-        (rev.hunk + 1).min(file.hunks),
-        file.hunks,
-        if unified { "unified" } else { "side by side" }
-    );
-    if matches!(file.resolution, crate::review::Resolution::Edited(_)) {
-        title.push_str("· showing your edit ");
-    }
-    title
+fn title(hunk: usize, file: &dyn DiffFile, unified: bool) -> String {
+    format!(
+        " {} · hunk {}/{} · {} {}",
+        file.title(),
+        (hunk + 1).min(file.hunks()),
+        file.hunks(),
+        if unified { "unified" } else { "side by side" },
+        file.note()
+    )
 }
 
-pub fn render(state: &State, rev: &Review, area: Rect, frame: &mut Frame<'_>, theme: Theme) {
-    let Some(file) = rev.current() else { return };
+/// Paints the current file of `doc` into `area` (bordered, titled).
+pub fn render(state: &State, doc: &dyn DiffDoc, area: Rect, frame: &mut Frame<'_>, theme: Theme) {
+    let Some(file) = doc.current() else { return };
+    let cursor = doc.cursor();
     let geo = geometry(state, file);
-    let outer = block(title(rev, file, state.unified()), theme, true);
+    let outer = block(title(cursor.hunk, file, state.unified()), theme, true);
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
-    if file.diff.rows.is_empty() {
+    let diff = file.view();
+    if diff.rows.is_empty() {
         let text = "No change to the content (a rename only).";
         frame.render_widget(Paragraph::new(Span::styled(text, theme.dim())), inner);
         return;
@@ -272,11 +261,11 @@ pub fn render(state: &State, rev: &Review, area: Rect, frame: &mut Frame<'_>, th
         ),
         y: inner.y,
         theme,
-        current: rev.hunk,
+        current: cursor.hunk,
         marker_x: inner.x,
     };
     if geo.unified {
-        for (n, row) in file.diff.unified.iter().skip(rev.scroll).enumerate() {
+        for (n, row) in diff.unified.iter().skip(cursor.scroll).enumerate() {
             if pt.room() == 0 {
                 break;
             }
@@ -300,7 +289,7 @@ pub fn render(state: &State, rev: &Review, area: Rect, frame: &mut Frame<'_>, th
                         tag: *tag,
                         width: geo.unified_content,
                     };
-                    let skip = if n == 0 { rev.skip } else { 0 };
+                    let skip = if n == 0 { cursor.skip } else { 0 };
                     let height = pt.column(&cell, skip).max(1) as u16;
                     pt.mark(*hunk, pt.y, height);
                     pt.y += height;
@@ -310,7 +299,7 @@ pub fn render(state: &State, rev: &Review, area: Rect, frame: &mut Frame<'_>, th
         return;
     }
     let right_x = pt.area.x + (geo.gutter + 2 + geo.content) as u16 + 1;
-    for (n, row) in file.diff.rows.iter().skip(rev.scroll).enumerate() {
+    for (n, row) in diff.rows.iter().skip(cursor.scroll).enumerate() {
         if pt.room() == 0 {
             break;
         }
@@ -327,7 +316,7 @@ pub fn render(state: &State, rev: &Review, area: Rect, frame: &mut Frame<'_>, th
                 } else {
                     (LineTag::Context, LineTag::Context)
                 };
-                let skip = if n == 0 { rev.skip } else { 0 };
+                let skip = if n == 0 { cursor.skip } else { 0 };
                 let mut height = 1;
                 for (x, side, tag) in [(pt.area.x, left, lt), (right_x, right, rt)] {
                     if let Some(side) = side {

@@ -1,6 +1,7 @@
-//! The history screen: a store's operations as a timeline (kind, time, actor, files, reason,
-//! tags, what a rollback restored) with the selected operation's files — or, while a rollback
-//! is being prepared, what it would change. A standing hint says how to roll back.
+//! The history screen: a store's operations as a timeline (kind, time, actor, files, tags,
+//! what a rollback restored, reason; the operation marked for a diff) with the selected
+//! operation's files — or, while a rollback is being prepared, what it would change. A standing
+//! hint says how to roll back.
 
 use std::fmt::Write as _;
 
@@ -8,10 +9,13 @@ use ratatui::Frame;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
 
 use super::{Areas, Theme, block, fit, inbox::when, window};
 use crate::model::{OpDetail, VersionKind};
 use crate::sanitize;
+use crate::tui::action::Action;
+use crate::tui::keymap::Mode;
 use crate::tui::state::State;
 
 fn touch_mark(kind: VersionKind) -> &'static str {
@@ -23,16 +27,9 @@ fn touch_mark(kind: VersionKind) -> &'static str {
     }
 }
 
-/// `#12 apply  11-25 09:14  tester  3 files  reason [tag] ↺ #5`.
-fn op_line(o: &OpDetail, width: usize) -> String {
+/// `#12 apply  11-25 09:14  tester  3 files  [tag] ↺ #5 reason`, as spans: tags stand out.
+fn op_line(o: &OpDetail, width: usize, base: Style, theme: Theme) -> Vec<Span<'static>> {
     let op = &o.op;
-    let mut extra = String::new();
-    for t in &op.tags {
-        let _ = write!(extra, "[{}] ", sanitize::line(t));
-    }
-    if let Some(r) = op.restores_op_id {
-        let _ = write!(extra, "↺ #{r} ");
-    }
     let head = format!(
         "{} {} {} {} {} ",
         fit(&format!("#{}", op.id), 5),
@@ -41,11 +38,24 @@ fn op_line(o: &OpDetail, width: usize) -> String {
         fit(&sanitize::line(&op.actor), 10),
         fit(&format!("{} file(s)", op.files_changed), 10),
     );
-    let rest = width.saturating_sub(unicode_width::UnicodeWidthStr::width(head.as_str()));
-    format!(
-        "{head}{}",
-        fit(&format!("{extra}{}", sanitize::line(&op.reason)), rest)
-    )
+    let mut rest = width.saturating_sub(head.width());
+    let mut spans = vec![Span::styled(head, base)];
+    let mut tags = String::new();
+    for t in &op.tags {
+        let _ = write!(tags, "[{}] ", sanitize::line(t));
+    }
+    if !tags.is_empty() {
+        let tags = fit(&tags, rest.min(tags.width()));
+        rest = rest.saturating_sub(tags.width());
+        spans.push(Span::styled(tags, base.patch(theme.warn())));
+    }
+    let mut reason = String::new();
+    if let Some(r) = op.restores_op_id {
+        let _ = write!(reason, "↺ #{r} ");
+    }
+    reason.push_str(&sanitize::line(&op.reason));
+    spans.push(Span::styled(fit(&reason, rest), base));
+    spans
 }
 
 pub fn render(state: &State, areas: &Areas, frame: &mut Frame<'_>, theme: Theme) {
@@ -60,7 +70,14 @@ pub fn render(state: &State, areas: &Areas, frame: &mut Frame<'_>, theme: Theme)
         );
         return;
     };
-    let outer = block(format!(" Operations ({}) ", h.ops.len()), theme, true);
+    let mut title = format!(" Operations ({}) ", h.ops.len());
+    if let Some(m) = h.mark {
+        let _ = write!(
+            title,
+            "· ● #{m} marked: d diffs it against the selected one "
+        );
+    }
+    let outer = block(title, theme, true);
     let inner = outer.inner(areas.list);
     frame.render_widget(outer, areas.list);
     let hint = "↺ To undo a change: select the last good operation and press R";
@@ -74,18 +91,45 @@ pub fn render(state: &State, areas: &Areas, frame: &mut Frame<'_>, theme: Theme)
     );
     let page = usize::from(inner.height.saturating_sub(1));
     let off = window(0, h.selected, page, h.ops.len());
-    let w = usize::from(inner.width).saturating_sub(1);
+    let w = usize::from(inner.width).saturating_sub(2);
     for (i, o) in h.ops.iter().enumerate().skip(off).take(page) {
         let y = inner.y + 1 + (i - off) as u16;
         let sel = i == h.selected;
         let style = if sel { theme.selected() } else { Style::new() };
-        let line = Line::from(vec![
-            Span::styled(if sel { "▶" } else { " " }, style.patch(theme.key())),
-            Span::styled(op_line(o, w), style),
-        ]);
-        buf.set_line(inner.x, y, &line, inner.width);
+        let marked = h.mark == Some(o.op.id);
+        let mut spans = vec![Span::styled(
+            format!(
+                "{}{}",
+                if sel { "▶" } else { " " },
+                if marked { "●" } else { " " }
+            ),
+            style.patch(theme.key()),
+        )];
+        spans.extend(op_line(o, w, style, theme));
+        buf.set_line(inner.x, y, &Line::from(spans), inner.width);
     }
     detail(state, areas, frame, theme);
+}
+
+/// `d what it changed · Space mark · b blame a file · T tag · R roll back to this`, from the
+/// keymap in force.
+fn tools(state: &State) -> String {
+    [
+        (Action::Diff, "what it changed"),
+        (Action::Mark, "mark to compare"),
+        (Action::Blame, "blame a file"),
+        (Action::Tag, "tag"),
+        (Action::Rollback, "roll back to this"),
+    ]
+    .iter()
+    .filter_map(|(a, what)| {
+        Some(format!(
+            "{} {what}",
+            state.keymap.key_of(Mode::History, *a)?
+        ))
+    })
+    .collect::<Vec<_>>()
+    .join(" · ")
 }
 
 fn detail(state: &State, areas: &Areas, frame: &mut Frame<'_>, theme: Theme) {
@@ -126,6 +170,7 @@ fn detail(state: &State, areas: &Areas, frame: &mut Frame<'_>, theme: Theme) {
             format!("root {}", op.root_hash.get(..16).unwrap_or(&op.root_hash)),
             theme.dim(),
         ));
+        lines.push(Line::styled(tools(state), theme.dim()));
         for f in &o.files {
             let path = match &f.old_path {
                 Some(old) if *old != f.path => {

@@ -3,10 +3,13 @@
 //! its own module. Untrusted text is sanitized before it is drawn.
 
 mod audit;
+mod blame;
 pub mod diff;
 mod history;
 mod inbox;
 mod modal;
+mod opdiff;
+mod prompt;
 mod review;
 
 use ratatui::Frame;
@@ -51,7 +54,7 @@ pub fn layout(width: u16, height: u16, screen: Screen, files: usize) -> Areas {
         footer,
         ..Areas::default()
     };
-    if matches!(screen, Screen::History | Screen::Audit) {
+    if matches!(screen, Screen::History | Screen::Audit | Screen::Blame) {
         if width >= UNIFIED_BELOW {
             let list_w = width * 3 / 5;
             a.list = Rect::new(0, body.y, list_w, body.height);
@@ -63,7 +66,7 @@ pub fn layout(width: u16, height: u16, screen: Screen, files: usize) -> Areas {
         }
         return a;
     }
-    if screen != Screen::Review {
+    if !matches!(screen, Screen::Review | Screen::Diff) {
         return a;
     }
     let detail_h = (body.height / 4).clamp(5, 10).min(body.height / 3);
@@ -202,13 +205,15 @@ pub fn render(state: &State, frame: &mut Frame<'_>) {
         too_small(area, frame, theme);
         return;
     }
-    let files = state.review.as_ref().map_or(0, |r| r.files.len());
+    let files = super::doc::doc(state).map_or(0, super::doc::DiffDoc::len);
     let areas = layout(area.width, area.height, state.screen, files);
     header(state, areas.header, frame.buffer_mut(), theme);
     match state.screen {
         Screen::Inbox => inbox::render(state, areas.body, frame, theme),
         Screen::Review => review::render(state, &areas, frame, theme),
         Screen::History => history::render(state, &areas, frame, theme),
+        Screen::Diff => opdiff::render(state, &areas, frame, theme),
+        Screen::Blame => blame::render(state, &areas, frame, theme),
         Screen::Audit => audit::render(state, &areas, frame, theme),
     }
     footer(state, areas.footer, frame.buffer_mut(), theme);
@@ -240,6 +245,18 @@ fn header(state: &State, area: Rect, buf: &mut Buffer, theme: Theme) {
             Some(h) => format!("History · {}", crate::sanitize::line(&h.store)),
             None => "History (loading…)".into(),
         },
+        (Screen::Diff, _) => match &state.op_diff {
+            Some(d) => format!("Diff · {}", crate::sanitize::line(&d.store)),
+            None => "Diff (loading…)".into(),
+        },
+        (Screen::Blame, _) => match &state.blame {
+            Some(b) => format!(
+                "Blame · {} · {}",
+                crate::sanitize::line(&b.store),
+                crate::sanitize::line(&b.path)
+            ),
+            None => "Blame (loading…)".into(),
+        },
         (Screen::Audit, _) => "Audit log".into(),
     };
     let busy = if state.busy > 0 { "  ⟳ working" } else { "" };
@@ -263,6 +280,24 @@ fn footer(state: &State, area: Rect, buf: &mut Buffer, theme: Theme) {
         spans.push(Span::styled("│", theme.dim()));
     }
     let mut hints = state.keymap.hints(state.mode());
+    // Moving through matches is for the file picker; other prompts have no list.
+    if let Some(super::state::Modal::Prompt(p)) = &state.modal
+        && !matches!(p.kind, super::state::PromptKind::BlamePath { .. })
+    {
+        let list_keys: Vec<String> = state
+            .keymap
+            .rows(super::keymap::Mode::Prompt)
+            .iter()
+            .filter(|b| {
+                matches!(
+                    b.action,
+                    super::action::Action::Up | super::action::Action::Down
+                )
+            })
+            .map(|b| b.desc.clone())
+            .collect();
+        hints.retain(|(_, desc)| !list_keys.contains(desc));
+    }
     // Help first: whatever else the width cuts, the way to all keys stays visible.
     if let Some(i) = hints.iter().position(|(k, _)| k == "?") {
         let help = hints.remove(i);

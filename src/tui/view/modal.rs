@@ -1,5 +1,5 @@
 //! Modals drawn over the screen: the help overlay (generated from the keymap), the confirmation
-//! that sums up a destructive step, and the one-line prompt (reason, filter).
+//! that sums up a destructive step, the read-only viewer; prompts are in `prompt`.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -9,10 +9,10 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use super::{Theme, block, fit};
 use crate::sanitize;
 use crate::tui::keymap::{Mode, pretty};
-use crate::tui::state::{Modal, PromptKind, Screen, State};
+use crate::tui::state::{Modal, Screen, State};
 
 /// The end of `s` that fits in `width` columns (`…` first when cut): the cursor stays in view.
-fn tail(s: &str, width: usize) -> String {
+pub(super) fn tail(s: &str, width: usize) -> String {
     use unicode_width::UnicodeWidthChar;
     let total = unicode_width::UnicodeWidthStr::width(s);
     if total <= width {
@@ -34,7 +34,7 @@ fn tail(s: &str, width: usize) -> String {
 
 /// Clears `rect` and one column either side, so a wide character drawn underneath cannot
 /// straddle the modal's border.
-fn clear(frame: &mut Frame<'_>, rect: Rect, area: Rect) {
+pub(super) fn clear(frame: &mut Frame<'_>, rect: Rect, area: Rect) {
     let wider = Rect::new(
         rect.x.saturating_sub(1),
         rect.y,
@@ -45,7 +45,7 @@ fn clear(frame: &mut Frame<'_>, rect: Rect, area: Rect) {
 }
 
 /// A centred rectangle of at most `w`×`h` inside `area`.
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width.saturating_sub(2));
     let h = h.min(area.height.saturating_sub(2));
     Rect::new(
@@ -61,6 +61,8 @@ fn screen_mode(screen: Screen) -> Mode {
         Screen::Inbox => Mode::Inbox,
         Screen::Review => Mode::Review,
         Screen::History => Mode::History,
+        Screen::Diff => Mode::Diff,
+        Screen::Blame => Mode::Blame,
         Screen::Audit => Mode::Audit,
     }
 }
@@ -170,39 +172,6 @@ pub fn render(state: &State, area: Rect, frame: &mut Frame<'_>, theme: Theme) {
                 rect,
             );
         }
-        Some(Modal::Prompt(p)) => {
-            let title = match &p.kind {
-                PromptKind::Filter => " Filter proposals ".to_owned(),
-                PromptKind::RollbackReason { op, .. } => {
-                    format!(" Why roll back to operation #{op}? ")
-                }
-                PromptKind::Reason { what, .. } => {
-                    format!(" Why reject {}? ", sanitize::line(what))
-                }
-            };
-            let w = (area.width * 2 / 3).max(40);
-            let rect = if p.kind == PromptKind::Filter {
-                Rect::new(area.x, area.bottom().saturating_sub(6), area.width, 5)
-            } else {
-                centered(area, w, 5)
-            };
-            let room = usize::from(rect.width).saturating_sub(5);
-            let lines = vec![
-                Line::from(vec![
-                    Span::raw("> "),
-                    Span::raw(tail(&sanitize::line(&p.text), room)),
-                    Span::styled("█", theme.key()),
-                ]),
-                Line::default(),
-                hint_line(state, Mode::Prompt, theme),
-            ];
-            clear(frame, rect, area);
-            frame.render_widget(
-                Paragraph::new(lines)
-                    .wrap(Wrap { trim: false })
-                    .block(block(title, theme, true)),
-                rect,
-            );
-        }
+        Some(Modal::Prompt(p)) => super::prompt::render(state, p, area, frame, theme),
     }
 }

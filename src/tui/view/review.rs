@@ -102,18 +102,20 @@ fn files(r: &Review, area: Rect, frame: &mut Frame<'_>, theme: Theme) {
     }
 }
 
+/// A session or event id, sanitized and cut to 8 characters and `…` when longer than 12.
+pub fn short_id(s: &str) -> String {
+    let s = sanitize::line(s);
+    if s.chars().count() > 12 {
+        format!("{}…", s.chars().take(8).collect::<String>())
+    } else {
+        s
+    }
+}
+
 /// `backend · 2026-11-20 14:03 · session 16ed67d3… · event e-118`, or `the store`.
 fn evidence_source(r: &Review, e: &crate::dream::Evidence) -> String {
     let Some(id) = &e.session_id else {
         return "the store".to_owned();
-    };
-    let short = |s: &str| {
-        let s = sanitize::line(s);
-        if s.chars().count() > 12 {
-            format!("{}…", s.chars().take(8).collect::<String>())
-        } else {
-            s
-        }
     };
     let mut out = match r.sessions.get(id) {
         Some(s) => format!(
@@ -122,13 +124,13 @@ fn evidence_source(r: &Review, e: &crate::dream::Evidence) -> String {
             s.started_at
                 .as_deref()
                 .map_or_else(|| "?".to_owned(), super::inbox::when),
-            short(id)
+            short_id(id)
         ),
-        None => format!("session {}", short(id)),
+        None => format!("session {}", short_id(id)),
     };
     if let Some(ev) = &e.event_id {
         out.push_str(" · event ");
-        out.push_str(&short(ev));
+        out.push_str(&short_id(ev));
     }
     out
 }
