@@ -8,5 +8,7 @@ mod corpus;
 mod crash;
 mod crash_dreams;
 mod history;
+mod llm_faults;
+mod mock_llm;
 mod review;
 mod tamper;
