@@ -2,91 +2,30 @@
 //! per-request timeout, total deadline, retries with backoff and `retry-after`, a 10 MB body cap,
 //! cancel, and recording. It never logs the API key or an unredacted body.
 
+mod retry;
+mod wire;
+
 use std::fmt;
 use std::future::Future;
-use std::hash::{BuildHasher, Hasher, RandomState};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
-use time::OffsetDateTime;
-use time::macros::format_description;
 use tracing::{debug, trace};
 
 use super::config::StructuredOutput;
 pub use super::replay::{RecordedMeta, Recorder};
-use super::{ApiKey, Backend, CancelToken, EngineConfig, LlmError, LlmReply, LlmRequest};
-use super::{anthropic, openai};
+use super::{
+    ApiKey, Backend, CancelToken, EngineConfig, LlmError, LlmReply, LlmRequest, anthropic,
+};
 use crate::secrets::redact;
+pub use retry::{backoff, retry_after};
+pub use wire::Wire;
 
 /// The largest response body read; past it the request fails with [`LlmError::TooLarge`].
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 /// How often a running request or backoff looks at the [`CancelToken`].
 const CANCEL_POLL: Duration = Duration::from_millis(20);
-
-/// The wire format a backend speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wire {
-    /// `POST /v1/messages`.
-    Anthropic,
-    /// `POST /v1/chat/completions`.
-    OpenAi,
-}
-
-impl Wire {
-    /// `anthropic` or `openai`: the backend's name and the recording's `wire`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Anthropic => "anthropic",
-            Self::OpenAi => "openai",
-        }
-    }
-
-    /// The inverse of [`Wire::name`].
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "anthropic" => Some(Self::Anthropic),
-            "openai" => Some(Self::OpenAi),
-            _ => None,
-        }
-    }
-
-    /// The request path under the base URL.
-    pub fn path(self) -> &'static str {
-        match self {
-            Self::Anthropic => anthropic::PATH,
-            Self::OpenAi => openai::PATH,
-        }
-    }
-
-    pub fn request_body(self, req: &LlmRequest, model: &str, mode: StructuredOutput) -> Vec<u8> {
-        match self {
-            Self::Anthropic => anthropic::request_body(req, model, mode),
-            Self::OpenAi => openai::request_body(req, model, mode),
-        }
-    }
-
-    pub fn parse_reply(self, body: &[u8], max_tokens: u32) -> Result<LlmReply, LlmError> {
-        match self {
-            Self::Anthropic => anthropic::parse_reply(body, max_tokens),
-            Self::OpenAi => openai::parse_reply(body, max_tokens),
-        }
-    }
-
-    pub fn parse_error(self, status: u16, request_id: Option<&str>, body: &[u8]) -> LlmError {
-        match self {
-            Self::Anthropic => anthropic::parse_error(status, request_id, body),
-            Self::OpenAi => openai::parse_error(status, request_id, body),
-        }
-    }
-
-    fn request_id_header(self) -> &'static str {
-        match self {
-            Self::Anthropic => "request-id",
-            Self::OpenAi => "x-request-id",
-        }
-    }
-}
 
 /// An Anthropic or OpenAI-compatible model over HTTP.
 pub struct HttpBackend {
@@ -255,7 +194,7 @@ impl HttpBackend {
                     if !err.is_retryable() || attempt >= attempts {
                         self.record(req, body, &answer, attempt)?;
                     }
-                    (err, retry_after(&answer.headers))
+                    (err, retry::retry_after(&answer.headers))
                 }
                 Err(err) => (err, None),
             };
@@ -268,7 +207,8 @@ impl HttpBackend {
                     last: Box::new(err),
                 });
             }
-            let delay = self.backoff(attempt).max(retry_after.unwrap_or_default());
+            let delay = retry::backoff(self.backoff_initial, self.backoff_max, attempt)
+                .max(retry_after.unwrap_or_default());
             debug!(purpose = %req.purpose, attempt, error = %err, delay_ms = delay.as_millis(), "LLM retry");
             if Instant::now() + delay >= self.deadline {
                 debug!(purpose = %req.purpose, "the retry would pass the deadline");
@@ -347,22 +287,6 @@ impl HttpBackend {
         }
     }
 
-    /// `backoff_initial` doubled per attempt up to `backoff_max`, then between half and all of
-    /// it (jitter).
-    fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 1u32
-            .checked_shl(attempt.saturating_sub(1))
-            .unwrap_or(u32::MAX);
-        let full = self
-            .backoff_initial
-            .saturating_mul(factor)
-            .min(self.backoff_max);
-        let mut h = RandomState::new().build_hasher();
-        h.write_u32(attempt);
-        let unit = (h.finish() >> 11) as f64 / (1u64 << 53) as f64;
-        full / 2 + (full / 2).mul_f64(unit)
-    }
-
     fn record(
         &self,
         req: &LlmRequest,
@@ -434,106 +358,9 @@ async fn with_cancel<T>(
     }
 }
 
-/// The wait a server asks for: `retry-after-ms`, or `retry-after` in seconds or as an HTTP date
-/// (measured from the answer's `date` header when there is one).
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let get = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    let secs = |s: &str| {
-        s.parse::<f64>()
-            .ok()
-            .and_then(|v| Duration::try_from_secs_f64(v).ok())
-    };
-    if let Some(ms) = get("retry-after-ms").and_then(secs) {
-        return Some(ms / 1000);
-    }
-    let value = get("retry-after")?;
-    if let Some(d) = secs(value) {
-        return Some(d);
-    }
-    let at = http_date(value)?;
-    let now = get("date")
-        .and_then(http_date)
-        .unwrap_or_else(|| SystemTime::now().into());
-    Some(Duration::try_from((at - now).max(time::Duration::ZERO)).unwrap_or_default())
-}
-
-/// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110's IMF-fixdate).
-fn http_date(s: &str) -> Option<OffsetDateTime> {
-    let format = format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    time::PrimitiveDateTime::parse(s, format)
-        .ok()
-        .map(time::PrimitiveDateTime::assume_utc)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_str(v).expect("valid"));
-        }
-        h
-    }
-
-    #[test]
-    fn retry_after_forms() {
-        let s = Duration::from_secs;
-        assert_eq!(retry_after(&headers(&[("retry-after", "2")])), Some(s(2)));
-        assert_eq!(
-            retry_after(&headers(&[("retry-after", "0.5")])),
-            Some(s(1) / 2)
-        );
-        assert_eq!(
-            retry_after(&headers(&[
-                ("retry-after", "9"),
-                ("retry-after-ms", "1500")
-            ])),
-            Some(Duration::from_millis(1500))
-        );
-        let dated = headers(&[
-            ("retry-after", "Wed, 01 Jul 2026 12:00:30 GMT"),
-            ("date", "Wed, 01 Jul 2026 12:00:00 GMT"),
-        ]);
-        assert_eq!(retry_after(&dated), Some(s(30)));
-        let past = headers(&[
-            ("retry-after", "Wed, 01 Jul 2026 11:00:00 GMT"),
-            ("date", "Wed, 01 Jul 2026 12:00:00 GMT"),
-        ]);
-        assert_eq!(retry_after(&past), Some(Duration::ZERO));
-        assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
-        assert_eq!(retry_after(&headers(&[("retry-after", "-3")])), None);
-        assert_eq!(retry_after(&HeaderMap::new()), None);
-    }
-
-    #[test]
-    fn backoff_doubles_to_the_cap_with_jitter() {
-        let mut cfg = EngineConfig::anthropic();
-        cfg.backoff_initial_ms = 100;
-        cfg.backoff_max_ms = 400;
-        let key = ApiKey::new("k").expect("valid");
-        let b = HttpBackend::new(Wire::Anthropic, &cfg, key, None).expect("builds");
-        for (attempt, full) in [(1, 100), (2, 200), (3, 400), (4, 400), (40, 400)] {
-            let full = Duration::from_millis(full);
-            let seen: Vec<_> = (0..20).map(|_| b.backoff(attempt)).collect();
-            assert!(
-                seen.iter().all(|d| *d >= full / 2 && *d <= full),
-                "{attempt}: {seen:?}"
-            );
-            assert!(
-                seen.iter().any(|d| *d != seen[0]),
-                "jitter varies: {seen:?}"
-            );
-        }
-    }
 
     #[test]
     fn bad_settings_are_config_errors() {

@@ -1,14 +1,11 @@
-//! The HTTP backends against the loopback mock: both wire formats, every fault (retries and their
-//! delays, no-retry statuses, typed answer errors, body cap, timeout, deadline, cancel), key
-//! secrecy, and record → replay.
+//! The HTTP backends against the loopback mock, both wire formats: success, retries and their
+//! delays, statuses never retried, typed answer errors, the body cap. Also the helpers the other
+//! `llm_*` test modules share.
 
-use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use lucid::llm::config::StructuredOutput;
 use lucid::llm::http::{HttpBackend, Recorder, Wire};
-use lucid::llm::replay::ReplayBackend;
 use lucid::llm::{ApiKey, Backend, CancelToken, EngineConfig, LlmError, LlmReply, LlmRequest};
 use serde_json::json;
 
@@ -17,10 +14,10 @@ use crate::mock_llm::{
     openai_error, openai_refusal, openai_reply,
 };
 
-const KEY: &str = "sk-ant-api03-TESTKEY-never-in-logs-9f8e7d6c5b4a3210";
-const WIRES: [Wire; 2] = [Wire::Anthropic, Wire::OpenAi];
+pub(crate) const KEY: &str = "sk-ant-api03-TESTKEY-never-in-logs-9f8e7d6c5b4a3210";
+pub(crate) const WIRES: [Wire; 2] = [Wire::Anthropic, Wire::OpenAi];
 
-fn request(purpose: &str) -> LlmRequest {
+pub(crate) fn request(purpose: &str) -> LlmRequest {
     LlmRequest {
         purpose: purpose.into(),
         system: "You consolidate memories. Answer with JSON only.".into(),
@@ -33,7 +30,7 @@ fn request(purpose: &str) -> LlmRequest {
 }
 
 /// Tiny backoff (10 ms doubling to 40 ms), three retries, generous timeouts.
-fn config(wire: Wire, url: &str) -> EngineConfig {
+pub(crate) fn config(wire: Wire, url: &str) -> EngineConfig {
     let mut c = match wire {
         Wire::Anthropic => EngineConfig::anthropic(),
         Wire::OpenAi => EngineConfig::openai(),
@@ -47,15 +44,19 @@ fn config(wire: Wire, url: &str) -> EngineConfig {
     c
 }
 
-fn backend_with(cfg: &EngineConfig, wire: Wire, recorder: Option<Recorder>) -> HttpBackend {
+pub(crate) fn backend_with(
+    cfg: &EngineConfig,
+    wire: Wire,
+    recorder: Option<Recorder>,
+) -> HttpBackend {
     HttpBackend::new(wire, cfg, ApiKey::new(KEY).expect("valid key"), recorder).expect("backend")
 }
 
-fn backend(wire: Wire, server: &MockServer) -> HttpBackend {
+pub(crate) fn backend(wire: Wire, server: &MockServer) -> HttpBackend {
     backend_with(&config(wire, &server.url()), wire, None)
 }
 
-fn ok_body(wire: Wire) -> Vec<u8> {
+pub(crate) fn ok_body(wire: Wire) -> Vec<u8> {
     match wire {
         Wire::Anthropic => anthropic_tool_reply("dream_output", &json!({"changes": []})),
         Wire::OpenAi => openai_reply(r#"{"changes":[]}"#, "stop"),
@@ -63,7 +64,7 @@ fn ok_body(wire: Wire) -> Vec<u8> {
 }
 
 /// A retryable error body at `status` in the wire's envelope.
-fn err_body(wire: Wire, status: u16) -> Vec<u8> {
+pub(crate) fn err_body(wire: Wire, status: u16) -> Vec<u8> {
     let (kind, message) = match status {
         429 => (
             "rate_limit_error",
@@ -82,11 +83,11 @@ fn err_body(wire: Wire, status: u16) -> Vec<u8> {
     }
 }
 
-fn run(b: &HttpBackend) -> Result<LlmReply, LlmError> {
+pub(crate) fn run(b: &HttpBackend) -> Result<LlmReply, LlmError> {
     b.complete(&request("consolidate"), &CancelToken::default())
 }
 
-fn gaps(server: &MockServer) -> Vec<Duration> {
+pub(crate) fn gaps(server: &MockServer) -> Vec<Duration> {
     let at: Vec<_> = server.requests().iter().map(|r| r.at).collect();
     at.windows(2).map(|w| w[1] - w[0]).collect()
 }
@@ -341,294 +342,4 @@ fn bodies_over_ten_megabytes_are_refused() {
         }
         assert_eq!(server.requests().len(), 2);
     }
-}
-
-#[test]
-fn per_request_timeout_then_retry() {
-    let wire = Wire::OpenAi;
-    let slow = Response::json(200, ok_body(wire)).delay(Duration::from_secs(3));
-    let server = MockServer::queue(vec![slow, Response::json(200, ok_body(wire))]);
-    let mut cfg = config(wire, &server.url());
-    cfg.request_timeout_secs = 0.3;
-    let started = Instant::now();
-    let reply = run(&backend_with(&cfg, wire, None)).expect("second attempt in time");
-    assert_eq!(reply.usage.requests, 1);
-    assert_eq!(server.requests().len(), 2);
-    assert!(started.elapsed() >= Duration::from_millis(300));
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
-
-    let server = MockServer::queue(vec![
-        Response::json(200, ok_body(wire))
-            .delay(Duration::from_secs(3));
-        2
-    ]);
-    cfg.base_url = server.url();
-    cfg.max_retries = 1;
-    match run(&backend_with(&cfg, wire, None)) {
-        Err(LlmError::RetriesExhausted { attempts: 2, last }) => {
-            assert!(matches!(*last, LlmError::Timeout(_)), "{last:?}");
-        }
-        other => panic!("{other:?}"),
-    }
-}
-
-#[test]
-fn the_deadline_bounds_requests_and_backoff() {
-    let wire = Wire::Anthropic;
-    let server = MockServer::queue(vec![
-        Response::json(200, ok_body(wire)).delay(Duration::from_secs(4)),
-    ]);
-    let mut cfg = config(wire, &server.url());
-    cfg.deadline_secs = 0.5;
-    let started = Instant::now();
-    assert!(matches!(
-        run(&backend_with(&cfg, wire, None)),
-        Err(LlmError::Deadline(_))
-    ));
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
-
-    // A retry-after that would pass the deadline fails at once rather than sleeping.
-    let server = MockServer::queue(vec![
-        Response::json(429, err_body(wire, 429)).header("retry-after", "30"),
-        Response::json(200, ok_body(wire)),
-    ]);
-    cfg.base_url = server.url();
-    cfg.deadline_secs = 5.0;
-    let started = Instant::now();
-    assert!(matches!(
-        run(&backend_with(&cfg, wire, None)),
-        Err(LlmError::Deadline(_))
-    ));
-    assert!(started.elapsed() < Duration::from_secs(3));
-    assert_eq!(server.requests().len(), 1);
-}
-
-#[test]
-fn cancel_stops_a_slow_answer_and_a_backoff() {
-    for wire in WIRES {
-        let server = MockServer::queue(vec![
-            Response::json(200, ok_body(wire)).delay(Duration::from_secs(20)),
-            Response::json(503, err_body(wire, 503)).header("retry-after", "20"),
-        ]);
-        let b = backend(wire, &server);
-        for what in ["slow answer", "backoff"] {
-            let cancel = CancelToken::default();
-            let c = cancel.clone();
-            let canceller = thread::spawn(move || {
-                thread::sleep(Duration::from_millis(200));
-                c.cancel();
-            });
-            let started = Instant::now();
-            let got = b.complete(&request("consolidate"), &cancel);
-            assert!(
-                matches!(got, Err(LlmError::Canceled)),
-                "{wire:?} {what}: {got:?}"
-            );
-            assert!(
-                started.elapsed() < Duration::from_secs(5),
-                "{what}: {:?}",
-                started.elapsed()
-            );
-            canceller.join().expect("canceller");
-        }
-        let cancel = CancelToken::default();
-        cancel.cancel();
-        assert!(matches!(
-            b.complete(&request("x"), &cancel),
-            Err(LlmError::Canceled)
-        ));
-        assert_eq!(server.requests().len(), 2, "a canceled token sends nothing");
-    }
-}
-
-/// Collects formatted tracing output.
-#[derive(Clone, Default)]
-struct LogBuf(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogBuf {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[test]
-fn the_key_stays_in_the_auth_header() {
-    let logs = LogBuf::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let aws = "AKIAZ7Q4MW2PLX9RT3VB";
-    let mut errors = Vec::new();
-    tracing::subscriber::with_default(subscriber, || {
-        for wire in WIRES {
-            let server = MockServer::queue(vec![
-                Response::json(503, err_body(wire, 503)),
-                Response::json(200, ok_body(wire)),
-                Response::json(401, err_body(wire, 401)),
-                Response::close(),
-            ]);
-            let b = backend(wire, &server);
-            let mut req = request("consolidate");
-            req.user = format!("{}\naws key {aws}\n", req.user);
-            b.complete(&req, &CancelToken::default())
-                .expect("retried to success");
-            errors.push(b.complete(&req, &CancelToken::default()).expect_err("401"));
-            let mut cfg = config(wire, &server.url());
-            cfg.max_retries = 0;
-            errors.push(run(&backend_with(&cfg, wire, None)).expect_err("closed"));
-            assert!(!format!("{b:?}").contains(KEY));
-            let auth = match wire {
-                Wire::Anthropic => "x-api-key",
-                Wire::OpenAi => "authorization",
-            };
-            for r in server.requests() {
-                assert!(!String::from_utf8_lossy(&r.body).contains(KEY));
-                for (name, value) in &r.headers {
-                    assert_eq!(value.contains(KEY), name == auth, "{wire:?} header {name}");
-                }
-            }
-        }
-    });
-    for e in &errors {
-        assert!(!format!("{e} {e:?}").contains(KEY), "{e:?}");
-    }
-    let logs = String::from_utf8(logs.0.lock().expect("log lock").clone()).expect("utf-8");
-    assert!(
-        logs.contains("LLM request") && logs.contains("LLM retry"),
-        "{logs}"
-    );
-    assert!(
-        logs.contains("dream_output"),
-        "trace logs show the (redacted) body"
-    );
-    assert!(!logs.contains(KEY) && !logs.contains("TESTKEY"));
-    assert!(
-        !logs.contains(aws),
-        "bodies are redacted before they are logged"
-    );
-}
-
-#[test]
-fn recording_keeps_exact_bytes_and_replay_answers_from_them() {
-    let dir = tempfile::tempdir().expect("tmp");
-    for wire in WIRES {
-        let rec_dir = dir.path().join(wire.name());
-        let ok_a = ok_body(wire);
-        let ok_b = match wire {
-            Wire::Anthropic => {
-                anthropic_text_reply(r#"{"changes":[{"path":"/b.md"}]}"#, "end_turn")
-            }
-            Wire::OpenAi => openai_reply(r#"{"changes":[{"path":"/b.md"}]}"#, "stop"),
-        };
-        let server = MockServer::queue(vec![
-            Response::json(503, err_body(wire, 503)),
-            Response::json(200, ok_a.clone()),
-            Response::json(200, ok_b.clone()),
-        ]);
-        let cfg = config(wire, &server.url());
-        let live = backend_with(&cfg, wire, Some(Recorder::new(&rec_dir).expect("recorder")));
-        let c = CancelToken::default();
-        let a = live.complete(&request("extract:s1"), &c).expect("a");
-        let b = live.complete(&request("consolidate"), &c).expect("b");
-        let sent = server.requests();
-        let read = |name: &str| std::fs::read(rec_dir.join(name)).expect(name);
-        assert_eq!(read("0001.request.json"), sent[1].body);
-        assert_eq!(read("0001.response.json"), ok_a);
-        assert_eq!(read("0002.request.json"), sent[2].body);
-        assert_eq!(read("0002.response.json"), ok_b);
-        assert!(
-            !rec_dir.join("0003.meta.json").exists(),
-            "retried attempts are not separate"
-        );
-        let meta: serde_json::Value =
-            serde_json::from_slice(&read("0001.meta.json")).expect("json");
-        assert_eq!(
-            meta,
-            json!({"purpose": "extract:s1", "wire": wire.name(), "model": cfg.model,
-                   "path": wire.path(), "status": 200, "attempts": 2})
-        );
-
-        let replay = ReplayBackend::open(&rec_dir).expect("opens");
-        assert_eq!(
-            (replay.name(), replay.model()),
-            ("replay", cfg.model.as_str())
-        );
-        let rb = replay
-            .complete(&request("consolidate"), &c)
-            .expect("b replayed");
-        let ra = replay
-            .complete(&request("extract:s1"), &c)
-            .expect("a replayed");
-        assert_eq!((ra.json, ra.model), (a.json, a.model));
-        assert_eq!(
-            (rb.json, rb.usage.output_tokens),
-            (b.json, b.usage.output_tokens)
-        );
-        assert!(matches!(
-            replay.complete(&request("consolidate"), &c),
-            Err(LlmError::Replay(_))
-        ));
-    }
-}
-
-#[test]
-fn parallel_requests_share_one_backend_and_one_recording() {
-    let server = MockServer::start(|req| {
-        let purpose = req.json()["messages"][1]["content"]
-            .as_str()
-            .unwrap_or("?")
-            .to_owned();
-        Response::json(
-            200,
-            openai_reply(&json!({"echo": purpose}).to_string(), "stop"),
-        )
-        .delay(Duration::from_millis(50))
-    });
-    let dir = tempfile::tempdir().expect("tmp");
-    let cfg = config(Wire::OpenAi, &server.url());
-    let b = backend_with(
-        &cfg,
-        Wire::OpenAi,
-        Some(Recorder::new(dir.path()).expect("rec")),
-    );
-    thread::scope(|s| {
-        for t in 0..4 {
-            let b = &b;
-            s.spawn(move || {
-                for i in 0..3 {
-                    let mut req = request(&format!("extract:{t}-{i}"));
-                    req.user = format!("session {t}-{i}");
-                    let r = b.complete(&req, &CancelToken::default()).expect("answer");
-                    assert_eq!(r.json["echo"], req.user);
-                }
-            });
-        }
-    });
-    assert_eq!(server.requests().len(), 12);
-    let metas = std::fs::read_dir(dir.path())
-        .expect("dir")
-        .filter(|e| {
-            e.as_ref()
-                .expect("entry")
-                .file_name()
-                .to_string_lossy()
-                .ends_with(".meta.json")
-        })
-        .count();
-    assert_eq!(metas, 12);
 }

@@ -9,6 +9,8 @@ mod crash;
 mod crash_dreams;
 mod history;
 mod llm_faults;
+mod llm_limits;
+mod llm_record;
 mod mock_llm;
 mod review;
 mod tamper;
