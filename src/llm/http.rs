@@ -273,14 +273,19 @@ impl HttpBackend {
         })
     }
 
+    /// A transport failure, described by its causes (reqwest's own message repeats the URL).
     fn connect_error(&self, e: &reqwest::Error) -> LlmError {
-        let mut why = e.to_string();
+        let mut causes = Vec::new();
         let mut source = std::error::Error::source(e);
         while let Some(s) = source {
-            why.push_str(": ");
-            why.push_str(&s.to_string());
+            causes.push(s.to_string());
             source = s.source();
         }
+        let why = if causes.is_empty() {
+            e.to_string()
+        } else {
+            causes.join(": ")
+        };
         LlmError::Connect {
             url: self.url.clone(),
             why,

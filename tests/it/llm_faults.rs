@@ -209,6 +209,8 @@ fn connection_refused_and_closed_are_retried() {
         match run(&backend_with(&cfg, wire, None)) {
             Err(LlmError::RetriesExhausted { attempts: 4, last }) => {
                 assert!(matches!(*last, LlmError::Connect { .. }), "{last:?}");
+                let shown = last.to_string();
+                assert!(shown.contains(&format!("127.0.0.1:{port}")), "{shown}");
             }
             other => panic!("{wire:?}: {other:?}"),
         }

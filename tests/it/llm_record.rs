@@ -204,3 +204,19 @@ fn parallel_requests_share_one_backend_and_one_recording() {
         .count();
     assert_eq!(metas, 12);
 }
+
+#[test]
+fn works_from_inside_an_async_runtime() {
+    let server = MockServer::queue(vec![Response::json(200, ok_body(Wire::Anthropic))]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        // A blocking call from async code (a TUI effect without spawn_blocking) must not
+        // panic, and neither may dropping the backend there.
+        let b = backend(Wire::Anthropic, &server);
+        let reply = b.complete(&request("consolidate"), &CancelToken::default());
+        assert_eq!(reply.expect("answer").json, json!({"changes": []}));
+        drop(b);
+    });
+}
