@@ -168,7 +168,10 @@ impl HttpBackend {
             if cancel.is_canceled() {
                 return Err(LlmError::Canceled);
             }
-            debug!(purpose = %req.purpose, url = %self.url, attempt, bytes = body.len(), "LLM request");
+            debug!(
+                purpose = %req.purpose, url = %self.url, attempt, bytes = body.len(),
+                "LLM request"
+            );
             let started = Instant::now();
             let (err, retry_after) = match self.attempt(body, cancel).await {
                 Ok(answer) => {
@@ -177,7 +180,10 @@ impl HttpBackend {
                         purpose = %req.purpose, attempt, status = answer.status,
                         bytes = answer.body.len(), ms = started.elapsed().as_millis(), "LLM answer"
                     );
-                    trace!(body = %redact(&String::from_utf8_lossy(&answer.body)), "LLM answer body");
+                    trace!(
+                        body = %redact(&String::from_utf8_lossy(&answer.body)),
+                        "LLM answer body"
+                    );
                     if (200..300).contains(&answer.status) {
                         self.record(req, body, &answer, attempt)?;
                         let mut reply = self.wire.parse_reply(&answer.body, req.max_tokens)?;
@@ -209,7 +215,10 @@ impl HttpBackend {
             }
             let delay = retry::backoff(self.backoff_initial, self.backoff_max, attempt)
                 .max(retry_after.unwrap_or_default());
-            debug!(purpose = %req.purpose, attempt, error = %err, delay_ms = delay.as_millis(), "LLM retry");
+            debug!(
+                purpose = %req.purpose, attempt, error = %err, delay_ms = delay.as_millis(),
+                "LLM retry"
+            );
             if Instant::now() + delay >= self.deadline {
                 debug!(purpose = %req.purpose, "the retry would pass the deadline");
                 return Err(LlmError::Deadline(self.deadline_secs));

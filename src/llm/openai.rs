@@ -106,7 +106,8 @@ pub fn parse_error(status: u16, request_id_header: Option<&str>, body: &[u8]) ->
 }
 
 /// The JSON object in a model's text: the whole text, else the inside of a Markdown code fence,
-/// else the first balanced top-level `{…}` that parses. Anything but an object is [`LlmError::Malformed`].
+/// else the first balanced top-level `{…}` that parses. Anything but an object is
+/// [`LlmError::Malformed`].
 pub fn extract_json(text: &str) -> Result<Value, LlmError> {
     let text = text.trim();
     if text.is_empty() {
