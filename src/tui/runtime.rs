@@ -138,7 +138,18 @@ fn edit(text: &str, path_hint: &str) -> std::io::Result<String> {
 
 /// Opens the review TUI on the database at `db_path` and runs until the user quits.
 pub fn run(db_path: &Path, ctx: Ctx) -> Result<()> {
-    // Refuse a bad database before touching the terminal.
+    // Refuse a missing or bad database before touching the terminal: the review TUI reads a
+    // database, it never creates an empty one.
+    match std::fs::metadata(db_path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::NotFound {
+                kind: "database",
+                name: db_path.display().to_string(),
+            });
+        }
+        Err(e) => return Err(Error::io(db_path, e)),
+        Ok(_) => {}
+    }
     drop(crate::store::Db::open(db_path)?);
     let config = directories::ProjectDirs::from("", "", "lucid").map(|d| d.config_dir().to_owned());
     let (keymap, warning) = Keymap::load(config.as_deref());
