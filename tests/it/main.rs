@@ -10,3 +10,4 @@ mod crash_dreams;
 mod history;
 mod review;
 mod tamper;
+mod tui_e2e;
