@@ -8,6 +8,7 @@ mod corpus;
 mod crash;
 mod crash_dreams;
 mod history;
+mod readme;
 mod review;
 mod tamper;
 mod tui_e2e;
