@@ -130,6 +130,13 @@ impl Error {
                 "paths start with '/', are at most 1024 bytes, and have no empty, '.' or '..' segments"
                     .into(),
             ),
+            Self::NotFound {
+                kind: "database", ..
+            } => Some(
+                "run `lucid demo` to try Lucid on a demo fleet, or `lucid import memory DIR --store \
+                 NAME` / `lucid import sessions PATH` to create it"
+                    .into(),
+            ),
             Self::NotFound { kind: "store", .. } => {
                 Some("list stores with `lucid store ls`, create one with `lucid store create`".into())
             }

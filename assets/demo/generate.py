@@ -495,6 +495,20 @@ def revision(rev: str, slug: str) -> str:
 VITEST_HEAD = " RUN  v2.1.4 /home/maya/src/fernhill/web\n\n"
 
 
+TEST_FILE = "src/components/SwapHistoryTable/SwapHistoryTable.test.tsx"
+VITEST_COLOR = (
+    "\x1b]0;vitest \u2014 fernhill/web\x07"
+    "\n\x1b[7m\x1b[1m\x1b[36m RUN \x1b[39m\x1b[22m\x1b[27m \x1b[36mv2.1.4 \x1b[39m"
+    "\x1b[90m/home/maya/src/fernhill/web\x1b[39m\n\n"
+    f" \x1b[32m\u2713\x1b[39m \x1b]8;;file:///home/maya/src/fernhill/web/{TEST_FILE}\x1b\\"
+    f"{TEST_FILE}\x1b]8;;\x1b\\ \x1b[2m(3 tests)\x1b[22m \x1b[33m88ms\x1b[39m\n\n"
+    "  \x1b[1m\x1b[32mSnapshots\x1b[39m\x1b[22m  \x1b[32m2 updated\x1b[39m\n"
+    " \x1b[2mTest Files \x1b[22m \x1b[1m\x1b[32m1 passed\x1b[39m\x1b[22m\x1b[90m (1)\x1b[39m\n"
+    "\x1b[2m      Tests \x1b[22m \x1b[1m\x1b[32m3 passed\x1b[39m\x1b[22m\x1b[90m (3)\x1b[39m\n"
+    "\x1b[2m   Duration \x1b[22m 1.42s"
+)
+
+
 def vitest_ok(files: list[tuple[str, int]], t: float) -> str:
     body = "".join(f" \u2713 {f} ({n} tests) {RNG.randint(20, 240)}ms\n" for f, n in files)
     total = sum(n for _, n in files)
@@ -1318,10 +1332,10 @@ export function StagingBanner() {
           "memory says to update snapshots with `pnpm jest -u`. Shall I?", end=True)
     s.user("We use vitest now, not jest \u2014 the migration landed two weeks ago. Update the "
            "snapshots with pnpm test -u.")
-    s.bash("pnpm test -u src/components/SwapHistoryTable",
-           VITEST_HEAD + " \u2713 src/components/SwapHistoryTable/SwapHistoryTable.test.tsx (3 tests) 88ms\n\n"
-           "  Snapshots  2 updated\n Test Files  1 passed (1)\n      Tests  3 passed (3)\n   Duration  1.42s",
-           run=(3, 6))
+    # Coloured output (FORCE_COLOR is set in this shell): SGR colours, a window title
+    # (OSC 0) and a hyperlink (OSC 8). Hostile bytes for a terminal: the TUI must show them as
+    # text (the tmux end-to-end test opens this session and checks the raw terminal output).
+    s.bash("pnpm test -u src/components/SwapHistoryTable", VITEST_COLOR, run=(3, 6))
     s.bash("git diff --stat", " src/components/SwapHistoryTable/__snapshots__/SwapHistoryTable.test.tsx.snap | 14 ++++++++++----\n"
            " 1 file changed, 10 insertions(+), 4 deletions(-)")
     s.say("Snapshots updated with vitest; the diff is only the new status column.", end=True)

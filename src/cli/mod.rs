@@ -126,12 +126,19 @@ fn os_user() -> String {
 pub fn run() -> Result<(), Error> {
     lucid::store::check_sqlite_version()?;
     let cli = Cli::parse();
-    let Some(command) = cli.command else {
-        use clap::CommandFactory;
-        Cli::command()
-            .print_help()
-            .map_err(|e| Error::io("stdout", e))?;
-        return Ok(());
+    // No command: the review TUI on a terminal (as `lucid review`), the help otherwise.
+    let command = match cli.command {
+        Some(c) => c,
+        None if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() => {
+            Command::Review
+        }
+        None => {
+            use clap::CommandFactory;
+            Cli::command()
+                .print_help()
+                .map_err(|e| Error::io("stdout", e))?;
+            return Ok(());
+        }
     };
     if let Command::Demo(args) = command {
         // The demo always builds a new database: at --db when given, else in a temporary folder.

@@ -31,6 +31,10 @@ use super::view;
 use super::worker::{self, Job};
 
 const TICK: Duration = Duration::from_millis(33);
+/// Hidden, for the figures bench (`benches/tui.rs`): when set, the TUI exits right after the
+/// first frame that shows the loaded inbox; a value other than `1` names a file that receives
+/// the process's peak RSS (`vmhwm_kb=N`) after the terminal is restored.
+const EXIT_AFTER_FIRST_FRAME: &str = "LUCID_TUI_EXIT_AFTER_FIRST_FRAME";
 const POLL_EVERY: Duration = Duration::from_secs(1);
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
@@ -138,11 +142,23 @@ fn edit(text: &str, path_hint: &str) -> std::io::Result<String> {
 
 /// Opens the review TUI on the database at `db_path` and runs until the user quits.
 pub fn run(db_path: &Path, ctx: Ctx) -> Result<()> {
-    // Refuse a bad database before touching the terminal.
+    // Refuse a missing or bad database before touching the terminal: the review TUI reads a
+    // database, it never creates an empty one.
+    match std::fs::metadata(db_path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::NotFound {
+                kind: "database",
+                name: db_path.display().to_string(),
+            });
+        }
+        Err(e) => return Err(Error::io(db_path, e)),
+        Ok(_) => {}
+    }
     drop(crate::store::Db::open(db_path)?);
     let config = directories::ProjectDirs::from("", "", "lucid").map(|d| d.config_dir().to_owned());
     let (keymap, warning) = Keymap::load(config.as_deref());
     let pinned = std::env::var_os("LUCID_NOW").is_some();
+    let first_frame = std::env::var_os(EXIT_AFTER_FIRST_FRAME).filter(|v| !v.is_empty());
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
 
     let (job_tx, job_rx) = mpsc::channel::<Job>();
@@ -168,12 +184,36 @@ pub fn run(db_path: &Path, ctx: Ctx) -> Result<()> {
             if let Some(w) = warning {
                 state.error(w);
             }
-            event_loop(&mut term, &mut state, &job_tx, &msg_rx)
+            event_loop(
+                &mut term,
+                &mut state,
+                &job_tx,
+                &msg_rx,
+                first_frame.is_some(),
+            )
         });
     drop(guard);
     drop(job_tx);
     let _ = worker.join();
+    if let Some(report) = first_frame.filter(|v| v != "1") {
+        let hwm = peak_rss_kb().unwrap_or(0);
+        std::fs::write(&report, format!("vmhwm_kb={hwm}\n"))
+            .map_err(|e| Error::io(PathBuf::from(&report), e))?;
+    }
     result
+}
+
+/// The process's peak resident set size in kB (`VmHWM`, Linux); `None` elsewhere.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|l| {
+        l.strip_prefix("VmHWM:")?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    })
 }
 
 fn event_loop(
@@ -181,6 +221,7 @@ fn event_loop(
     state: &mut State,
     jobs: &mpsc::Sender<Job>,
     results: &mpsc::Receiver<Msg>,
+    exit_after_first_frame: bool,
 ) -> Result<()> {
     let mut pending: Vec<Effect> = vec![Effect::LoadInbox];
     let mut in_flight = 0usize;
@@ -231,6 +272,9 @@ fn event_loop(
             term.draw(|f| view::render(state, f))
                 .map_err(|e| io_err(&e))?;
             dirty = false;
+            if exit_after_first_frame && state.inbox.loaded {
+                return Ok(());
+            }
         }
         // Drain what is ready, then draw once.
         // Each event is resolved against the state the previous one left (a key typed right

@@ -304,3 +304,33 @@ fn an_unchanged_file_is_skipped_and_a_grown_one_appends() {
     assert_eq!(show["events"][1]["text"], "two");
     let _ = Path::new("");
 }
+
+/// `lucid review` on a path with no database says so in one line with a hint, exits 1 (a user
+/// error), and creates nothing: the TUI reads a database, it never makes an empty one.
+#[test]
+fn the_review_tui_refuses_a_database_that_does_not_exist() {
+    let sb = Sandbox::new();
+    let missing = sb.dir.path().join("nowhere/lucid.db");
+    for args in [
+        vec!["review"],
+        vec!["review", "--db", missing.to_str().unwrap()],
+    ] {
+        let out = sb.cmd(&args).env("LUCID_DB", &missing).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "one error line and one hint: {stderr}");
+        assert_eq!(
+            lines[0],
+            format!("lucid: no such database: {}", missing.display())
+        );
+        assert!(
+            lines[1].starts_with("hint: ")
+                && lines[1].contains("lucid demo")
+                && lines[1].contains("lucid import"),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty(), "nothing on stdout");
+        assert!(!missing.exists() && !missing.parent().unwrap().exists());
+    }
+}

@@ -12,5 +12,7 @@ mod llm_faults;
 mod llm_limits;
 mod llm_record;
 mod mock_llm;
+mod readme;
 mod review;
 mod tamper;
+mod tui_e2e;
