@@ -30,7 +30,7 @@ pub struct PromptOptions {
     pub input_budget_tokens: u64,
     /// Output tokens per request.
     pub max_tokens: u32,
-    /// Tool outputs (results and errors) are cut to this many chars.
+    /// Tool outputs are cut to this many chars (tool errors to twice as many).
     pub tool_output_chars: usize,
     /// Tool inputs are cut to this many chars.
     pub tool_input_chars: usize,
@@ -38,9 +38,9 @@ pub struct PromptOptions {
 
 impl PromptOptions {
     /// Default cut of tool outputs, in chars.
-    pub const TOOL_OUTPUT_CHARS: usize = 1_500;
+    pub const TOOL_OUTPUT_CHARS: usize = 800;
     /// Default cut of tool inputs, in chars.
-    pub const TOOL_INPUT_CHARS: usize = 600;
+    pub const TOOL_INPUT_CHARS: usize = 400;
 
     /// The budget and output size of an engine's settings, with the default cuts.
     pub fn from_config(c: &EngineConfig) -> Self {

@@ -13,7 +13,7 @@ pub const TEXT_CHARS: usize = 8_000;
 /// How events are condensed.
 #[derive(Debug, Clone, Copy)]
 pub struct Condense {
-    /// Tool results (and tool errors) are cut to this many chars.
+    /// Tool results are cut to this many chars, tool errors to twice as many.
     pub tool_output_chars: usize,
     /// Tool inputs (`[tool_use NAME] {…}`) are cut to this many chars.
     pub tool_input_chars: usize,
@@ -141,10 +141,16 @@ fn cut(s: &str, max: usize) -> (&str, usize) {
 }
 
 /// Appends redacted, escaped text cut to `max` chars, with a `[… N more chars]` marker when cut.
-/// The scan for secrets runs over the kept part plus a margin, so a secret straddling the cut is
-/// still found; the redacted text is cut again afterwards.
+/// The scan for secrets runs over the kept part plus 256 bytes, so a secret straddling the cut is
+/// still found (longer ones are private keys, found from their header even when cut, and JWTs,
+/// whose visible head is not the secret part); the redacted text is cut again afterwards.
 fn push_cut(out: &mut String, text: &str, max: usize) {
-    const MARGIN: usize = 1024;
+    const MARGIN: usize = 256;
+    if text.len() <= max {
+        // Fewer bytes than the limit in chars: nothing to cut.
+        push_text(out, &secrets::redact(text));
+        return;
+    }
     let (window, _) = cut(text, max.saturating_add(MARGIN));
     let redacted = secrets::redact(window);
     let (kept, _) = cut(&redacted, max);
@@ -218,7 +224,9 @@ pub fn push_event(out: &mut String, e: &Event, c: Condense) -> bool {
         if i > 0 {
             out.push('\n');
         }
-        let max = if tool || part.starts_with("[tool_result") {
+        let max = if part.starts_with("[tool_result error]") || (tool && e.is_error) {
+            c.tool_output_chars.saturating_mul(2)
+        } else if tool || part.starts_with("[tool_result") {
             c.tool_output_chars
         } else if part.starts_with("[tool_use ") {
             c.tool_input_chars
