@@ -156,12 +156,11 @@ fn merge(
     let Some(table) = table else {
         return Ok(defaults);
     };
-    let mut full =
-        toml::Table::try_from(&defaults).map_err(|e| LlmError::Config(format!("[{name}]: {e}")))?;
+    let mut full = toml::Table::try_from(&defaults)
+        .map_err(|e| LlmError::Config(format!("[{name}]: {e}")))?;
     full.extend(table);
-    full.try_into().map_err(|e: toml::de::Error| {
-        LlmError::Config(format!("[{name}]: {}", one_line(&e.to_string())))
-    })
+    full.try_into()
+        .map_err(|e: toml::de::Error| LlmError::Config(format!("[{name}]: {}", one_line(&e.to_string()))))
 }
 
 fn one_line(s: &str) -> String {
