@@ -863,6 +863,10 @@ fn webhook_urls(text: &str, lower: &str, c: &mut Cands) {
         ),
         (".webhook.office.com/webhookb2/", "teams_webhook_url", 30),
     ];
+    // Every anchor contains "hook": one scan rules them all out for most texts.
+    if !lower.contains("hook") {
+        return;
+    }
     let b = text.as_bytes();
     for &(anchor, kind, min) in HOOKS {
         for (at, _) in lower.match_indices(anchor) {
@@ -1046,7 +1050,11 @@ fn b64_decode(v: &[u8]) -> Option<Vec<u8>> {
 fn cli_passwords(text: &str, lower: &str, c: &mut Cands) {
     let b = text.as_bytes();
     // `--password=X`, `--token X`, … and `sshpass -p X`.
+    let dashes = lower.contains("--");
     for flag in CLI_FLAGS {
+        if flag.starts_with("--") && !dashes {
+            continue;
+        }
         for (at, _) in lower.match_indices(flag) {
             let e = at + flag.len();
             if flag.starts_with("--")
@@ -1065,14 +1073,24 @@ fn cli_passwords(text: &str, lower: &str, c: &mut Cands) {
             }
         }
     }
-    // MySQL-style `-pSECRET` (no space) and `-u user:pass` (curl).
+    // MySQL-style `-pSECRET` (no space) and `-u user:pass` (curl). The patterns hold no newline,
+    // so a text without any of them has no line with one: skip the per-line work then.
+    if ![" -p", " -u ", " --user "]
+        .iter()
+        .any(|p| lower.contains(p))
+    {
+        return;
+    }
     for (line_start, line) in lines(text) {
         let ll = &lower[line_start..line_start + line.len()];
-        let mysql = ["mysql", "mariadb", "mysqldump", "mysqladmin"]
-            .iter()
-            .any(|m| ll.contains(m));
+        let mut mysql = None;
         for (at, _) in ll.match_indices(" -p") {
             let vs = line_start + at + 3;
+            let mysql = *mysql.get_or_insert_with(|| {
+                ["mysql", "mariadb", "mysqldump", "mysqladmin"]
+                    .iter()
+                    .any(|m| ll.contains(m))
+            });
             if !mysql || b.get(vs).is_none_or(|&x| x == b' ' || x == b'=') {
                 continue;
             }
@@ -1254,7 +1272,17 @@ fn name_words(name: &str) -> Vec<String> {
     words
 }
 
+/// Substrings one of which every name [`name_kind`] accepts contains (case-insensitively):
+/// each word of `NAME_PASS` and `NAME_SECRET`, each tail, and the `key` of every pair holds one.
+const NAME_HINTS: &[&str] = &[
+    "pwd", "pass", "secret", "token", "key", "cred", "auth", "bearer", "jwt", "pat",
+];
+
 fn name_kind(name: &str) -> Option<NameKind> {
+    // Most names (`input`, `status`, `x`) hold no hint: skip splitting them into words.
+    if !NAME_HINTS.iter().any(|h| contains_ci(name.as_bytes(), h)) {
+        return None;
+    }
     let w = name_words(name);
     // Names that describe a secret without holding one: its length, lifetime, location, id,
     // or a public counterpart.
