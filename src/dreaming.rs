@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::dream::{self, DreamInput, DreamOutput, Engine, EngineError};
 use crate::error::{Error, Result};
+use crate::llm::validate::EvidenceIndex;
 use crate::model::Dream;
 use crate::store::{ApplyReport, Db, DreamStart, NewChange, notes_by_path};
 use crate::util::{Ctx, sha256_hex};
@@ -155,8 +156,7 @@ pub fn run(
     let auto =
         (meta.mode == "auto" && !changes.is_empty() && gated_by.is_empty()).then_some(&auto_ctx);
     let usage = output.usage.as_ref();
-    let (_, applied) =
-        db.finish_dream(ctx, running.id, &inputs_hash, usage, &changes, auto)?;
+    let (_, applied) = db.finish_dream(ctx, running.id, &inputs_hash, usage, &changes, auto)?;
     let dream = db.dream(running.id)?;
     let gated_by = if meta.mode == "auto" {
         gated_by
@@ -169,6 +169,39 @@ pub fn run(
         gated_by,
         applied,
     })
+}
+
+/// The input a dream on `store` would read now, without starting one (for `--dry-run`).
+pub fn preview_input(
+    db: &Db,
+    ctx: &Ctx,
+    store: &str,
+    sessions: Vec<i64>,
+    instructions: &str,
+) -> Result<DreamInput> {
+    let meta = db.store(store)?;
+    let base_op_id = meta
+        .head_op_id
+        .ok_or_else(|| Error::Invalid(format!("store {store} has no operations yet")))?;
+    let preview = Dream {
+        id: 0,
+        store: store.to_owned(),
+        base_op_id,
+        engine: String::new(),
+        engine_version: String::new(),
+        instructions: instructions.to_owned(),
+        session_ids: sessions,
+        inputs_hash: None,
+        status: "pending".into(),
+        error: None,
+        actor: ctx.actor.clone(),
+        created_at: ctx.now.clone(),
+        started_at: None,
+        ended_at: None,
+        proposal_id: None,
+        usage: None,
+    };
+    db.dream_input(&preview, &ctx.now, meta.deletion_budget)
 }
 
 /// SHA-256 over the engine's identity and its whole input: equal hashes, equal proposals.
@@ -236,8 +269,9 @@ pub fn proposal_changes(
     for (path, content) in created {
         out.push(change("create", path, None, None, Some(content), &notes));
     }
+    let evidence = EvidenceIndex::new(input);
     for c in &mut out {
-        c.flags = flags(c, input, deleted);
+        c.flags = flags(c, input, &evidence, deleted);
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
@@ -281,7 +315,12 @@ fn change(
 }
 
 /// Lines a reviewer must look twice at.
-fn flags(c: &NewChange, input: &DreamInput, deleted: f64) -> Vec<String> {
+fn flags(
+    c: &NewChange,
+    input: &DreamInput,
+    evidence: &EvidenceIndex<'_>,
+    deleted: f64,
+) -> Vec<String> {
     let mut flags = Vec::new();
     let base = c.base.as_deref().unwrap_or("");
     let proposed = c.proposed.as_deref().unwrap_or("");
@@ -303,7 +342,8 @@ fn flags(c: &NewChange, input: &DreamInput, deleted: f64) -> Vec<String> {
     } else if deleted >= input.deletion_budget * 0.8 && deleted > 0.0 {
         flags.push("near_deletion_budget".to_owned());
     }
-    if !c.evidence.iter().all(|e| evidence_holds(e, input)) {
+    // Every cited event must exist among the inputs and hold the quote.
+    if !c.evidence.iter().all(|e| evidence.holds(e)) {
         flags.push("unverified_evidence".to_owned());
     }
     flags
@@ -324,20 +364,6 @@ fn touches_pinned(base: &str, proposed: &str, kind: &str) -> bool {
     base.lines()
         .filter(|l| l.contains("<!-- lucid:pin -->"))
         .any(|l| !proposed.lines().any(|p| p == l))
-}
-
-/// The quote occurs in the cited event (or, without a session, in a memory file).
-fn evidence_holds(e: &dream::Evidence, input: &DreamInput) -> bool {
-    let quote = e.quote.trim();
-    match &e.session_id {
-        None => quote.is_empty() || input.files.iter().any(|f| f.content.contains(quote)),
-        Some(sid) => input.sessions.iter().filter(|s| &s.id == sid).any(|s| {
-            s.events
-                .iter()
-                .filter(|ev| e.event_id.as_ref().is_none_or(|id| &ev.id == id))
-                .any(|ev| ev.text.contains(quote))
-        }),
-    }
 }
 
 #[cfg(test)]
@@ -443,9 +469,10 @@ mod tests {
             event_id: e.map(Into::into),
             quote: q.into(),
         };
-        assert!(evidence_holds(&ev(Some("s1"), Some("e1"), "use pnpm"), &i));
-        assert!(!evidence_holds(&ev(Some("s1"), Some("e1"), "use npm!"), &i));
-        assert!(!evidence_holds(&ev(Some("s2"), None, "use pnpm"), &i));
-        assert!(evidence_holds(&ev(None, None, "fact"), &i));
+        let index = EvidenceIndex::new(&i);
+        assert!(index.holds(&ev(Some("s1"), Some("e1"), "use pnpm")));
+        assert!(!index.holds(&ev(Some("s1"), Some("e1"), "use npm!")));
+        assert!(!index.holds(&ev(Some("s2"), None, "use pnpm")));
+        assert!(index.holds(&ev(None, None, "fact")));
     }
 }

@@ -12,7 +12,8 @@ use lucid::review::{self, Decision, Verdict};
 use lucid::store::Target;
 
 use super::output::{Out, Paint, json, safe};
-use super::{Env, StoreArg, pick_store};
+use super::{Env, StoreArg, engines, pick_store};
+use lucid::llm::CancelToken;
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -39,9 +40,19 @@ pub struct RunArgs {
     /// Extra guidance for the engine (at most 4,096 characters).
     #[arg(long, default_value = "")]
     instructions: String,
-    /// `builtin` (default) or `none` (proposes nothing; a baseline).
+    /// `builtin` (default, offline), `none` (proposes nothing; a baseline), `anthropic`,
+    /// `openai` (any OpenAI-compatible server: see `lucid config show`) or `replay:DIR`.
     #[arg(long, default_value = "builtin")]
     engine: String,
+    /// The model, over the config file's (anthropic / openai only).
+    #[arg(long, value_name = "MODEL")]
+    model: Option<String>,
+    /// Save every request and response body of this dream in DIR (for `--engine replay:DIR`).
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
+    /// Print what would be sent (requests, estimated tokens, cost) and send nothing.
+    #[arg(long)]
+    dry_run: bool,
     #[arg(long)]
     json: bool,
 }
@@ -140,15 +151,16 @@ pub struct DecideArgs {
 pub struct EvalArgs {
     /// A folder of cases (each with case.toml, memory/, sessions/).
     dir: PathBuf,
+    /// As for `lucid dream --engine`.
     #[arg(long, default_value = "builtin")]
     engine: String,
+    #[arg(long, value_name = "MODEL")]
+    model: Option<String>,
+    /// Save the requests and responses of every case in DIR.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
     #[arg(long)]
     json: bool,
-}
-
-fn engine(name: &str) -> Result<Box<dyn lucid::dream::Engine>, Error> {
-    lucid::dream::engine(name)
-        .ok_or_else(|| Error::Usage(format!("unknown engine {name:?}: use builtin or none")))
 }
 
 pub fn dream(env: &Env, args: DreamArgs) -> Result<(), Error> {
@@ -213,7 +225,9 @@ pub fn dream(env: &Env, args: DreamArgs) -> Result<(), Error> {
         }
         None => {
             let a = args.run;
-            let engine = engine(&a.engine)?;
+            let cancel = CancelToken::default();
+            let chosen =
+                engines::choose(&a.engine, a.model.as_deref(), a.record.as_deref(), &cancel)?;
             let store = pick_store(&db, a.store.store.as_deref())?;
             let selection = if !a.sessions.is_empty() {
                 Selection::Ids(a.sessions)
@@ -225,10 +239,18 @@ pub fn dream(env: &Env, args: DreamArgs) -> Result<(), Error> {
                 Selection::SinceLastDream
             };
             let ids = dreaming::select_sessions(&db, &store, &selection)?;
+            if a.dry_run {
+                return dry_run(&db, env, &chosen, &store, ids, &a.instructions, a.json);
+            }
+            if let engines::Chosen::Llm { .. } = chosen {
+                let newest = db.dreams(Some(&store))?.first().map_or(0, |d| d.id);
+                engines::cancel_on_ctrl_c(&cancel);
+                engines::cancel_on_request(&env.db_path, &store, newest, &cancel);
+            }
             let outcome = dreaming::run(
                 &mut db,
                 &env.ctx,
-                engine.as_ref(),
+                chosen.engine(),
                 &store,
                 ids,
                 &a.instructions,
@@ -573,12 +595,75 @@ fn edit_in_editor(text: &str) -> Result<String, Error> {
     result
 }
 
+/// `lucid dream --dry-run`: what a model-backed dream would send, and what it would cost.
+fn dry_run(
+    db: &lucid::Db,
+    env: &Env,
+    chosen: &engines::Chosen,
+    store: &str,
+    sessions: Vec<i64>,
+    instructions: &str,
+    as_json: bool,
+) -> Result<(), Error> {
+    let engines::Chosen::Llm { engine, config } = chosen else {
+        return Err(Error::Usage(
+            "--dry-run applies to model-backed engines (anthropic, openai, replay:DIR)".into(),
+        ));
+    };
+    let count = sessions.len();
+    let input = dreaming::preview_input(db, &env.ctx, store, sessions, instructions)?;
+    let plan = engine
+        .dry_run(&input, config)
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+    if as_json {
+        return json(&plan);
+    }
+    let mut out = Out::new();
+    out.line(&format!(
+        "dry run: {} ({}) on store {}, {} files, {count} sessions; nothing sent",
+        safe(&plan.engine),
+        safe(&plan.model),
+        safe(store),
+        input.files.len()
+    ))?;
+    out.line(&format!(
+        "  plan      {} ({} request{})",
+        plan.plan,
+        plan.requests,
+        if plan.requests == 1 { "" } else { "s" }
+    ))?;
+    out.line(&format!(
+        "  input     ~{} tokens (estimated)",
+        plan.estimated_input_tokens
+    ))?;
+    out.line(&format!(
+        "  output    at most {} tokens",
+        plan.max_output_tokens
+    ))?;
+    out.line(&format!(
+        "  cost      ~${:.2} typical, at most ${:.2} (at ${}/${} per million input/output tokens)",
+        plan.typical_cost_usd,
+        plan.max_cost_usd,
+        config.price_input_per_mtok,
+        config.price_output_per_mtok
+    ))
+}
+
 pub fn eval(args: &EvalArgs) -> Result<(), Error> {
-    let engine = engine(&args.engine)?;
+    let cancel = CancelToken::default();
+    let chosen = engines::choose(
+        &args.engine,
+        args.model.as_deref(),
+        args.record.as_deref(),
+        &cancel,
+    )?;
+    if let engines::Chosen::Llm { .. } = chosen {
+        engines::cancel_on_ctrl_c(&cancel);
+    }
     let mut scores = Vec::new();
     for dir in lucid::eval::case_dirs(&args.dir)? {
         let case = lucid::eval::load_case(&dir)?;
-        scores.push(lucid::eval::run_in_db(engine.as_ref(), &case)?);
+        scores.push(lucid::eval::run_in_db(chosen.engine(), &case)?);
     }
     if scores.is_empty() {
         return Err(Error::Invalid(format!(

@@ -256,6 +256,31 @@ pub fn blame(env: &Env, a: &BlameArgs) -> Result<(), Error> {
             lucid::sanitize::text(&l.text, 8)
         ))?;
     }
+    // Below the lines: for each dream that wrote some, who wrote it, who approved it and why.
+    let mut described = std::collections::BTreeSet::new();
+    for l in lines.iter().filter(|l| l.dream_id.is_some()) {
+        if !described.insert(l.op_id) {
+            continue;
+        }
+        out.line(&format!(
+            "op {}: dream {} by {}, applied by {}",
+            l.op_id,
+            l.dream_id.unwrap_or_default(),
+            safe(l.engine.as_deref().unwrap_or("?")),
+            safe(&l.actor)
+        ))?;
+        for e in &l.evidence {
+            out.line(&format!(
+                "  evidence {}{}: \"{}\"",
+                safe(e.session_id.as_deref().unwrap_or("memory")),
+                e.event_id
+                    .as_deref()
+                    .map(|id| format!(" event {}", safe(id)))
+                    .unwrap_or_default(),
+                safe(&e.quote)
+            ))?;
+        }
+    }
     out.finish()
 }
 

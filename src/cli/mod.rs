@@ -4,7 +4,9 @@
 mod audit_cmd;
 mod demo;
 mod dreams;
+mod engines;
 mod history;
+mod logging;
 mod memory;
 mod output;
 mod sessions;
@@ -66,6 +68,9 @@ enum Command {
     Proposal(dreams::ProposalCmd),
     /// Score an engine on labelled cases (fresh database per case).
     Eval(dreams::EvalArgs),
+    /// Settings of the model-backed dream engines.
+    #[command(subcommand)]
+    Config(engines::ConfigCmd),
     /// Open the review TUI (the same as `lucid` with no arguments).
     Review,
     /// Build a demo database from the bundled fleet, dream over it, and open the TUI on it.
@@ -126,6 +131,7 @@ fn os_user() -> String {
 pub fn run() -> Result<(), Error> {
     lucid::store::check_sqlite_version()?;
     let cli = Cli::parse();
+    logging::init()?;
     // No command: the review TUI on a terminal (as `lucid review`), the help otherwise.
     let command = match cli.command {
         Some(c) => c,
@@ -175,6 +181,7 @@ pub fn run() -> Result<(), Error> {
         Command::Dream(a) => dreams::dream(&env, a),
         Command::Proposal(c) => dreams::proposal(&env, c),
         Command::Eval(a) => dreams::eval(&a),
+        Command::Config(c) => engines::config(&c),
         Command::Review => lucid::tui::run(&env.db_path, env.ctx),
         Command::Demo(_) => Err(Error::Internal("demo is dispatched above".into())),
     }

@@ -128,6 +128,7 @@ struct Entry {
 pub struct ReplayBackend {
     dir: PathBuf,
     model: String,
+    wire: Wire,
     entries: Mutex<Vec<Entry>>,
 }
 
@@ -164,6 +165,7 @@ impl ReplayBackend {
         };
         Ok(Self {
             model: first.meta.model.clone(),
+            wire: first.wire,
             dir,
             entries: Mutex::new(list),
         })
@@ -172,6 +174,12 @@ impl ReplayBackend {
     /// The folder answered from.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The wire format of the recording (`anthropic`, `openai`): its settings (budget, output
+    /// tokens) plan the same requests again.
+    pub fn wire_name(&self) -> &'static str {
+        self.wire.name()
     }
 }
 

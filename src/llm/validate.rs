@@ -107,7 +107,11 @@ pub fn operations_with(
             })
         })
         .collect();
-    Ok(DreamOutput { files, notes })
+    Ok(DreamOutput {
+        files,
+        notes,
+        usage: None,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

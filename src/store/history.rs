@@ -59,6 +59,10 @@ pub struct BlameLine {
     pub proposal_id: Option<i64>,
     /// Sessions the dream cited for this file (empty for lines no dream wrote).
     pub evidence_sessions: Vec<String>,
+    /// For lines a dream wrote: its engine and model (`anthropic claude-…`, `builtin 0.2.0`).
+    pub engine: Option<String>,
+    /// For lines a dream wrote: the evidence its change to this file cited.
+    pub evidence: Vec<crate::dream::Evidence>,
 }
 
 /// A memory's content on both sides of a comparison.
@@ -425,11 +429,19 @@ impl Db {
             lines = next;
             seen.insert(sha, lines.clone());
         }
-        // For lines a dream wrote: the sessions its change cited.
-        let mut cited: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        // For lines a dream wrote: the engine and the evidence its change cited.
+        let mut cited: BTreeMap<usize, (Option<String>, Vec<crate::dream::Evidence>)> =
+            BTreeMap::new();
         for (i, op) in ops.iter().enumerate() {
             if let Some(proposal) = op.proposal_id {
-                cited.insert(i, self.cited_sessions(proposal, path)?);
+                let engine = match op.dream_id {
+                    Some(d) => Some(
+                        self.dream(d)
+                            .map(|d| format!("{} {}", d.engine, d.engine_version))?,
+                    ),
+                    None => None,
+                };
+                cited.insert(i, (engine, self.cited_evidence(proposal, path)?));
             }
         }
         Ok(lines
@@ -437,8 +449,17 @@ impl Db {
             .enumerate()
             .map(|(i, (text, owner))| {
                 let op = &ops[owner];
+                let (engine, evidence) = cited.get(&owner).cloned().unwrap_or_default();
+                let mut evidence_sessions: Vec<String> = Vec::new();
+                for id in evidence.iter().filter_map(|e| e.session_id.clone()) {
+                    if !evidence_sessions.contains(&id) {
+                        evidence_sessions.push(id);
+                    }
+                }
                 BlameLine {
-                    evidence_sessions: cited.get(&owner).cloned().unwrap_or_default(),
+                    evidence_sessions,
+                    engine,
+                    evidence,
                     line: i + 1,
                     text: text.trim_end_matches(['\n', '\r']).to_owned(),
                     op_id: op.id,
@@ -453,20 +474,16 @@ impl Db {
             .collect())
     }
 
-    /// The distinct session ids cited by a proposal's changes to `path`.
-    fn cited_sessions(&self, proposal: i64, path: &str) -> Result<Vec<String>> {
+    /// The evidence a proposal's changes to `path` cited.
+    fn cited_evidence(&self, proposal: i64, path: &str) -> Result<Vec<crate::dream::Evidence>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT evidence FROM changes WHERE proposal_id = ?1 AND (path = ?2 OR new_path = ?2)",
         )?;
-        let mut out: Vec<String> = Vec::new();
+        let mut out = Vec::new();
         for row in stmt.query_map(params![proposal, path], |r| r.get::<_, String>(0))? {
             let evidence: Vec<crate::dream::Evidence> =
                 serde_json::from_str(&row?).unwrap_or_default();
-            for id in evidence.into_iter().filter_map(|e| e.session_id) {
-                if !out.contains(&id) {
-                    out.push(id);
-                }
-            }
+            out.extend(evidence);
         }
         Ok(out)
     }

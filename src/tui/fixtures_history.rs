@@ -80,6 +80,8 @@ fn line(n: usize, text: &str, op: i64) -> BlameLine {
         } else {
             Vec::new()
         },
+        engine: dream.map(|_| "builtin 0.2.0".into()),
+        evidence: Vec::new(),
     }
 }
 

@@ -8,6 +8,7 @@ mod corpus;
 mod crash;
 mod crash_dreams;
 mod history;
+mod llm;
 mod llm_faults;
 mod llm_limits;
 mod llm_record;

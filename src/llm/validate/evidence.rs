@@ -197,7 +197,7 @@ mod tests {
         }
     }
 
-    /// The gate's check as it stands in `dreaming::evidence_holds`, for comparison.
+    /// The plain linear check the index replaced (`dreaming`'s gate before it), for comparison.
     fn reference(e: &Evidence, input: &DreamInput) -> bool {
         let quote = e.quote.trim();
         match &e.session_id {
