@@ -12,6 +12,9 @@ use super::prompt::{self, Plan, PromptOptions, Signals};
 use super::{Backend, CancelToken, EngineConfig, LlmError, LlmReply, LlmRequest, Usage, validate};
 use crate::dream::{self, DreamInput, DreamOutput, Engine, EngineError};
 
+/// What one session's extraction typically returns (a dozen signals with quotes), for estimates.
+const TYPICAL_SIGNALS_TOKENS: u64 = 2_000;
+
 /// A dream engine backed by a model.
 pub struct LlmEngine {
     backend: Box<dyn Backend>,
@@ -53,10 +56,13 @@ impl LlmEngine {
         let (plan_name, requests) = match prompt::plan(input, &self.options)? {
             Plan::Single(r) => ("single", vec![r]),
             Plan::MapReduce { extract } => {
-                // The reduce request carries the store and the signals; estimate it with no
-                // signals plus each extraction's output budget as an upper bound on them.
+                // The reduce request carries the store and the signals: estimate it with no
+                // signals plus a typical extraction answer per session.
                 let reduce = prompt::consolidate_with_signals(input, &[], &self.options)?;
-                let signals: u64 = extract.iter().map(|r| u64::from(r.max_tokens)).sum();
+                let signals: u64 = extract
+                    .iter()
+                    .map(|r| u64::from(r.max_tokens).min(TYPICAL_SIGNALS_TOKENS))
+                    .sum();
                 let mut all = extract;
                 all.push(LlmRequest {
                     estimated_input_tokens: reduce.estimated_input_tokens + signals,

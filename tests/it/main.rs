@@ -9,6 +9,7 @@ mod crash;
 mod crash_dreams;
 mod history;
 mod llm;
+mod llm_eval;
 mod llm_faults;
 mod llm_limits;
 mod llm_record;
