@@ -155,8 +155,7 @@ pub fn run(
     let auto =
         (meta.mode == "auto" && !changes.is_empty() && gated_by.is_empty()).then_some(&auto_ctx);
     let usage = output.usage.as_ref();
-    let (_, applied) =
-        db.finish_dream(ctx, running.id, &inputs_hash, usage, &changes, auto)?;
+    let (_, applied) = db.finish_dream(ctx, running.id, &inputs_hash, usage, &changes, auto)?;
     let dream = db.dream(running.id)?;
     let gated_by = if meta.mode == "auto" {
         gated_by

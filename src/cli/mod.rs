@@ -7,6 +7,7 @@ mod dreams;
 mod history;
 mod memory;
 mod output;
+mod remote;
 mod sessions;
 
 use std::io::IsTerminal;
@@ -70,6 +71,9 @@ enum Command {
     Review,
     /// Build a demo database from the bundled fleet, dream over it, and open the TUI on it.
     Demo(demo::DemoArgs),
+    /// Claude Managed Agents: pull memory stores and sessions, push accepted changes.
+    #[command(subcommand)]
+    Remote(remote::RemoteCmd),
 }
 
 /// What every command needs: where the database is and who is acting when.
@@ -169,6 +173,7 @@ pub fn run() -> Result<(), Error> {
         Command::Proposal(c) => dreams::proposal(&env, c),
         Command::Eval(a) => dreams::eval(&a),
         Command::Review => lucid::tui::run(&env.db_path, env.ctx),
+        Command::Remote(c) => remote::run(&env, c),
         Command::Demo(_) => Err(Error::Internal("demo is dispatched above".into())),
     }
 }

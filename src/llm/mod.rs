@@ -103,7 +103,9 @@ pub enum LlmError {
     Deadline(f64),
     #[error("gave up after {attempts} attempts; last error: {last}")]
     RetriesExhausted { attempts: u32, last: Box<LlmError> },
-    #[error("the answer was cut off at max_tokens ({0}): raise max_tokens or lower the input budget")]
+    #[error(
+        "the answer was cut off at max_tokens ({0}): raise max_tokens or lower the input budget"
+    )]
     Truncated(u32),
     #[error("the model refused: {0}")]
     Refused(String),
