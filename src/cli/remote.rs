@@ -154,8 +154,28 @@ pub fn run(env: &Env, cmd: RemoteCmd) -> Result<(), Error> {
         } => {
             let mut db = env.open()?;
             let store = pick_store(&db, store.as_deref())?;
-            let client = client()?;
-            let r = push::push(&mut db, &env.ctx, &client, &store, dry_run)?;
+            // A dry run needs no key: it only plans.
+            let r = if dry_run {
+                let (remote_id, planned, held) = push::plan(&db, &store)?;
+                push::PushReport {
+                    store: store.clone(),
+                    remote_id,
+                    dry_run,
+                    planned,
+                    skipped: held
+                        .iter()
+                        .filter_map(|h| match h {
+                            lucid::store::PushResult::Skipped { path, why, .. } => {
+                                Some((path.clone(), why.clone()))
+                            }
+                            _ => None,
+                        })
+                        .collect(),
+                    ..push::PushReport::default()
+                }
+            } else {
+                push::push(&mut db, &env.ctx, &client()?, &store, false)?
+            };
             if as_json {
                 json(&r)?;
             } else {

@@ -8,6 +8,7 @@ mod open;
 mod proposals;
 mod remote;
 mod remote_conflict;
+mod remote_history;
 mod remote_pull;
 pub mod schema;
 mod sessions;

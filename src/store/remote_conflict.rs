@@ -23,7 +23,7 @@ pub(crate) struct Conflict {
     pub remote_id: Option<String>,
 }
 
-fn text(tx: &Connection, sha: &str) -> Result<String> {
+pub(crate) fn text(tx: &Connection, sha: &str) -> Result<String> {
     Ok(String::from_utf8_lossy(&read_blob(tx, sha)?).into_owned())
 }
 

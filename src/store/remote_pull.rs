@@ -3,7 +3,7 @@
 //! the local one. A memory changed on both sides since the last sync is never overwritten: it
 //! becomes a change of a conflict proposal (remote side, or a clean three-way merge) for review.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{Connection, params};
 use serde::Serialize;
@@ -12,13 +12,13 @@ use serde_json::json;
 use super::Db;
 use super::changes::{FileChange, OpSpec, commit_in_tx_as};
 use super::remote::{Ref, load_refs, save_ref};
-use super::remote_conflict::{Conflict, both_sides, conflict_change, conflict_proposal};
-use super::stores::{head_op, insert_store, read_blob, state_map, store_row};
+use super::remote_conflict::{Conflict, both_sides, conflict_change, conflict_proposal, text};
+use super::stores::{head_op, insert_store, state_map, store_row};
 use crate::audit;
 use crate::error::{Error, Result};
-use crate::model::{Entry, MemoryId, OpDetail, OpId, OpKind, Store};
+use crate::model::{Entry, MemoryId, OpId, OpKind, Store};
 use crate::remote::wire::{RemoteMemory, RemoteVersion};
-use crate::util::{Ctx, normalize_time};
+use crate::util::Ctx;
 
 /// What a pull fetched, handed to [`Db::apply_pull`].
 #[derive(Debug, Clone, Default)]
@@ -61,14 +61,14 @@ impl Db {
 }
 
 /// The live state keyed by memory id.
-fn by_memory(tx: &Connection, store: &Store) -> Result<HashMap<MemoryId, Entry>> {
+pub(super) fn by_memory(tx: &Connection, store: &Store) -> Result<HashMap<MemoryId, Entry>> {
     Ok(state_map(tx, store.id, head_op(tx, store.id)?)?
         .into_values()
         .map(|e| (e.memory_id, e))
         .collect())
 }
 
-fn fresh(tx: &Connection, name: &str) -> Result<Store> {
+pub(super) fn fresh(tx: &Connection, name: &str) -> Result<Store> {
     store_row(tx, name)?.ok_or_else(|| Error::NotFound {
         kind: "store",
         name: name.into(),
@@ -76,7 +76,7 @@ fn fresh(tx: &Connection, name: &str) -> Result<Store> {
 }
 
 /// The local memory still shows exactly what the remote had at the last sync.
-fn clean(local: &HashMap<MemoryId, Entry>, r: &Ref) -> bool {
+pub(super) fn clean(local: &HashMap<MemoryId, Entry>, r: &Ref) -> bool {
     local
         .get(&r.memory_id)
         .is_some_and(|e| e.path == r.path && e.sha256 == r.sha256)
@@ -138,7 +138,7 @@ fn pull_in_tx(tx: &Connection, ctx: &Ctx, data: &PullData) -> Result<PullOutcome
         ..PullOutcome::default()
     };
     let mut refs = load_refs(tx, store.id)?;
-    replay_history(tx, ctx, &store.name, data, &mut refs, &mut out)?;
+    super::remote_history::replay(tx, ctx, &store.name, data, &mut refs, &mut out)?;
     let conflicts = reconcile(tx, ctx, &store.name, data, &mut refs, &mut out)?;
     if !conflicts.is_empty() {
         conflict_proposal(tx, ctx, &store.name, &conflicts, &mut refs, &mut out)?;
@@ -168,207 +168,6 @@ fn pull_in_tx(tx: &Connection, ctx: &Ctx, data: &PullData) -> Result<PullOutcome
         "",
     )?;
     Ok(out)
-}
-
-/// One remote version as a file change against the state before its group, if it applies.
-fn plan_version(
-    v: &RemoteVersion,
-    r: Option<&Ref>,
-    local: &HashMap<MemoryId, Entry>,
-    by_path: &BTreeMap<String, Entry>,
-) -> Option<Vec<FileChange>> {
-    match (v.operation.as_str(), r) {
-        ("created", None) => {
-            let (path, content) = (v.path.clone()?, v.content.clone()?);
-            by_path.get(&path).is_none().then(|| {
-                vec![FileChange::Put {
-                    path,
-                    content: content.into_bytes(),
-                    expect_sha256: None,
-                }]
-            })
-        }
-        ("modified", Some(r)) if clean(local, r) => {
-            let path = v.path.clone().unwrap_or_else(|| r.path.clone());
-            let sha = v.sha256.clone()?;
-            let mut changes = Vec::new();
-            if path != r.path {
-                if by_path.contains_key(&path) {
-                    return None;
-                }
-                changes.push(FileChange::Rename {
-                    from: r.path.clone(),
-                    to: path.clone(),
-                    expect_sha256: None,
-                });
-            }
-            if sha != r.sha256 {
-                changes.push(FileChange::Put {
-                    path,
-                    content: v.content.clone()?.into_bytes(),
-                    expect_sha256: None,
-                });
-            }
-            (!changes.is_empty()).then_some(changes)
-        }
-        ("deleted", Some(r)) if clean(local, r) => Some(vec![FileChange::Delete {
-            path: r.path.clone(),
-            expect_sha256: None,
-        }]),
-        _ => None,
-    }
-}
-
-/// Replays new remote versions, oldest first, as operations: one per run of consecutive
-/// versions by the same actor (a memory or path at most once per run), at the run's time.
-fn replay_history(
-    tx: &Connection,
-    ctx: &Ctx,
-    name: &str,
-    data: &PullData,
-    refs: &mut HashMap<String, Ref>,
-    out: &mut PullOutcome,
-) -> Result<()> {
-    let store = fresh(tx, name)?;
-    let known: HashSet<String> = {
-        let mut stmt = tx.prepare("SELECT version_id FROM remote_versions WHERE store_id = ?1")?;
-        stmt.query_map([store.id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?
-    };
-    let mut versions: Vec<&RemoteVersion> = data
-        .versions
-        .iter()
-        .filter(|v| !known.contains(&v.id))
-        .collect();
-    versions.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
-    let mut groups: Vec<Vec<&RemoteVersion>> = Vec::new();
-    let mut touched: HashSet<String> = HashSet::new();
-    for v in versions {
-        let keys = [
-            Some(format!("m:{}", v.memory_id)),
-            v.path.as_ref().map(|p| format!("p:{p}")),
-        ];
-        let fits = groups.last().is_some_and(|g| g[0].actor == v.actor)
-            && keys.iter().flatten().all(|k| !touched.contains(k));
-        if !fits {
-            groups.push(Vec::new());
-            touched.clear();
-        }
-        touched.extend(keys.into_iter().flatten());
-        if let Some(r) = refs.get(&v.memory_id) {
-            touched.insert(format!("p:{}", r.path));
-        }
-        groups.last_mut().expect("a group was just pushed").push(v);
-    }
-    let mut mark = tx.prepare_cached(
-        "INSERT OR IGNORE INTO remote_versions (store_id, version_id, op_id) VALUES (?1, ?2, ?3)",
-    )?;
-    for group in groups {
-        let store = fresh(tx, name)?;
-        let local = by_memory(tx, &store)?;
-        let by_path = state_map(tx, store.id, store.head_op_id)?;
-        let mut changes = Vec::new();
-        let mut applied = Vec::new();
-        for v in &group {
-            match plan_version(v, refs.get(&v.memory_id), &local, &by_path) {
-                Some(c) => {
-                    changes.extend(c);
-                    applied.push(*v);
-                }
-                None => out.versions_skipped += 1,
-            }
-        }
-        let last = group.last().expect("groups are never empty");
-        let op_ctx = Ctx {
-            actor: last.actor.clone(),
-            now: last
-                .created_at
-                .as_deref()
-                .and_then(normalize_time)
-                .unwrap_or_else(|| ctx.now.clone()),
-        };
-        let ids: Vec<&str> = applied.iter().take(8).map(|v| v.id.as_str()).collect();
-        let more = applied.len().saturating_sub(ids.len());
-        let reason = format!(
-            "remote history of {}: {}{}",
-            data.remote_id,
-            ids.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
-        );
-        let detail = if changes.is_empty() {
-            None
-        } else {
-            commit_in_tx_as(
-                tx,
-                &op_ctx,
-                ctx,
-                &store,
-                &OpSpec::new(OpKind::Import, reason),
-                changes,
-            )?
-        };
-        if let Some(d) = &detail {
-            out.history_ops += 1;
-            out.versions_replayed += applied.len();
-            for v in &applied {
-                update_ref_from_version(tx, store.id, refs, v, d)?;
-            }
-        }
-        let op = detail.as_ref().map(|d| d.op.id);
-        for v in &group {
-            mark.execute(params![store.id, v.id, op])?;
-        }
-    }
-    Ok(())
-}
-
-fn update_ref_from_version(
-    tx: &Connection,
-    store_id: i64,
-    refs: &mut HashMap<String, Ref>,
-    v: &RemoteVersion,
-    d: &OpDetail,
-) -> Result<()> {
-    if v.operation == "deleted" {
-        if let Some(r) = refs.remove(&v.memory_id) {
-            tx.execute(
-                "DELETE FROM remote_refs WHERE store_id = ?1 AND memory_id = ?2",
-                params![store_id, r.memory_id],
-            )?;
-        }
-        return Ok(());
-    }
-    let path = v
-        .path
-        .clone()
-        .or_else(|| refs.get(&v.memory_id).map(|r| r.path.clone()))
-        .unwrap_or_default();
-    let memory_id = match refs.get(&v.memory_id) {
-        Some(r) => r.memory_id,
-        None => match d.files.iter().find(|f| f.path == path) {
-            Some(f) => f.memory_id,
-            None => return Ok(()),
-        },
-    };
-    let r = Ref {
-        memory_id,
-        remote_id: v.memory_id.clone(),
-        path,
-        sha256: v.sha256.clone().unwrap_or_default(),
-        version_id: Some(v.id.clone()),
-        conflict_change_id: None,
-    };
-    save_ref(tx, store_id, &r)?;
-    refs.insert(v.memory_id.clone(), r);
-    Ok(())
-}
-
-fn text(tx: &Connection, sha: &str) -> Result<String> {
-    Ok(String::from_utf8_lossy(&read_blob(tx, sha)?).into_owned())
 }
 
 /// Brings the local store to the current remote state where only the remote moved; collects

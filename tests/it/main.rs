@@ -13,6 +13,7 @@ mod mock_http;
 mod mock_managed;
 mod mock_seed;
 mod remote;
+mod remote_cli;
 mod remote_wire;
 mod review;
 mod tamper;

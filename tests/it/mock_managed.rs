@@ -188,7 +188,8 @@ impl State {
     }
 }
 
-pub fn page(items: &[Value], req: &Request, max: usize) -> Response {
+/// One page of `items` (`limit`, `page_<offset>` cursors); only the page is turned into JSON.
+pub fn page<T>(items: &[T], req: &Request, max: usize, to_json: impl Fn(&T) -> Value) -> Response {
     let limit = req
         .param("limit")
         .and_then(|l| l.parse().ok())
@@ -202,8 +203,10 @@ pub fn page(items: &[Value], req: &Request, max: usize) -> Response {
     let end = (offset + limit).min(items.len());
     let data: Vec<Value> = items
         .get(offset..end)
-        .map(<[Value]>::to_vec)
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .iter()
+        .map(to_json)
+        .collect();
     let next = if end < items.len() {
         json!(format!("page_{end}"))
     } else {
@@ -365,11 +368,9 @@ fn memory_stores(st: &mut State, req: &Request, segs: &[&str]) -> Response {
             let full = req.param("view") == Some("full");
             let mut mems: Vec<&Mem> = st.mems.values().filter(|m| m.store == store).collect();
             mems.sort_by(|a, b| a.path.cmp(&b.path));
-            let items: Vec<Value> = mems
-                .into_iter()
-                .map(|m| State::memory_json(m, full))
-                .collect();
-            page(&items, req, if full { 20 } else { 100 })
+            page(&mems, req, if full { 20 } else { 100 }, |m| {
+                State::memory_json(m, full)
+            })
         }
         ("GET", Some("memories"), Some(id)) => match st.mems.get(id).filter(|m| m.store == store) {
             Some(m) => Response::json(200, &State::memory_json(m, true)),
@@ -449,20 +450,19 @@ fn memory_stores(st: &mut State, req: &Request, segs: &[&str]) -> Response {
             let full = req.param("view") == Some("full");
             let since = req.param("created_at[gte]").unwrap_or("");
             // Newest first (guessed order; Lucid sorts them itself).
-            let items: Vec<Value> = st
+            let items: Vec<&Ver> = st
                 .vers
                 .iter()
                 .rev()
                 .filter(|v| v.store == store && v.created_at.as_str() >= since)
-                .map(|v| {
-                    json!({"type": "memory_version", "id": v.id, "memory_store_id": v.store,
+                .collect();
+            page(&items, req, if full { 20 } else { 100 }, |v| {
+                json!({"type": "memory_version", "id": v.id, "memory_store_id": v.store,
                         "memory_id": v.memory_id, "operation": v.operation, "path": v.path,
                         "content": if full && v.operation != "deleted" { json!(v.content) } else { Value::Null },
                         "content_sha256": sha(&v.content), "content_size_bytes": v.content.len(),
                         "created_at": v.created_at, "created_by": v.actor, "redacted": false})
-                })
-                .collect();
-            page(&items, req, if full { 20 } else { 100 })
+            })
         }
         _ => err(404, "not_found_error", "no such endpoint"),
     }
@@ -472,22 +472,21 @@ fn sessions(st: &State, req: &Request, segs: &[&str]) -> Response {
     match (segs.get(2), segs.get(3)) {
         (None, _) => {
             let since = req.param("created_at[gte]").unwrap_or("");
-            let items: Vec<Value> = st
+            let items: Vec<&Sess> = st
                 .sessions
                 .iter()
                 .rev()
                 .filter(|s| s.created_at.as_str() >= since)
-                .map(|s| {
-                    json!({"type": "session", "id": s.id, "created_at": s.created_at,
+                .collect();
+            page(&items, req, 100, |s| {
+                json!({"type": "session", "id": s.id, "created_at": s.created_at,
                     "updated_at": s.created_at, "title": s.title, "status": "idle",
                     "agent": {"type": "agent", "id": "agent_01", "name": "support-bot"},
                     "resources": [{"type": "memory_store", "memory_store_id": s.store}]})
-                })
-                .collect();
-            page(&items, req, 100)
+            })
         }
         (Some(id), Some(&"events")) => match st.sessions.iter().find(|s| s.id == *id) {
-            Some(s) => page(&s.events, req, 100),
+            Some(s) => page(&s.events, req, 100, Clone::clone),
             None => err(404, "not_found_error", "no such session"),
         },
         _ => err(404, "not_found_error", "no such endpoint"),

@@ -46,6 +46,29 @@ pub fn local_files(db: &Db, store: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The review screen of a proposal as the TUI draws it (160×48, on a test backend).
+pub fn tui_screen(db: &Db, proposal: i64) -> String {
+    use lucid::tui::{keymap::Keymap, state::State, update, view};
+    // As a reviewer gets there: the inbox lists it (newest first), Enter opens it.
+    let mut state = State::new(Keymap::default_keys(), 160, 48);
+    let inbox = db.proposals(None, None).expect("proposals");
+    update::update(&mut state, update::Msg::InboxLoaded(inbox));
+    let effects = update::update(
+        &mut state,
+        update::Msg::Action(lucid::tui::action::Action::Open),
+    );
+    assert!(
+        effects.contains(&lucid::tui::effect::Effect::LoadProposal(proposal)),
+        "{effects:?}"
+    );
+    let review = lucid::tui::load_review(db, proposal).expect("load the review");
+    update::update(&mut state, update::Msg::ProposalLoaded(Box::new(review)));
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).expect("backend");
+    term.draw(|f| view::render(&state, f)).expect("draw");
+    term.backend().to_string()
+}
+
 fn write(db: &mut Db, store: &str, path: &str, content: &str) {
     let set = ChangeSet::new(
         OpSpec::new(OpKind::Write, "local edit"),
@@ -152,6 +175,11 @@ fn pull_dream_review_apply_push_round_trip() {
     // The proposal, as the CLI shows it.
     let shown = sandbox.ok(&["proposal", "show", &proposal.to_string()]);
     assert!(shown.contains("Claude's dream drm_"), "{shown}");
+    let screen = tui_screen(&db, proposal);
+    assert!(
+        screen.contains("anthropic-dreams") || screen.contains("Claude's dream"),
+        "{screen}"
+    );
     let (_, changes) = db.proposal(proposal).expect("proposal");
     let modifies: Vec<_> = changes.iter().filter(|c| c.kind == "modify").collect();
     let deletes: Vec<_> = changes.iter().filter(|c| c.kind == "delete").collect();
@@ -271,6 +299,14 @@ fn a_concurrent_remote_edit_is_a_conflict_and_nothing_remote_is_overwritten() {
     );
     let ck = changes.iter().find(|x| x.path == k).expect("K");
     assert_eq!(text(&ck.proposed_sha256), "theirs\n");
+
+    // The TUI shows it: the remote side's change against this side, and why.
+    let screen = tui_screen(&db, proposal);
+    assert!(
+        screen.contains("remote-pull") && screen.contains("+# Note four"),
+        "{screen}"
+    );
+    assert!(screen.contains("clean three-way"), "{screen}");
 
     // Undecided: a second push writes nothing.
     let writes_before = mock.requests().iter().filter(|r| r.method != "GET").count();
