@@ -606,7 +606,23 @@ pub(crate) fn commit_in_tx_as(
 ) -> Result<Option<OpDetail>> {
     let head = head_op(tx, store.id)?;
     let state = state_map(tx, store.id, head)?;
-    let mut draft = Draft::new(store, &state);
+    commit_on_state(tx, op_ctx, audit_ctx, store, head, &state, spec, changes)
+}
+
+/// As [`commit_in_tx_as`] on a head state the caller already holds (`state` must be the state
+/// at `head`, the store's newest operation): for many operations in a row.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn commit_on_state(
+    tx: &Connection,
+    op_ctx: &Ctx,
+    audit_ctx: &Ctx,
+    store: &Store,
+    head: Option<OpId>,
+    state: &BTreeMap<String, Entry>,
+    spec: &OpSpec,
+    changes: Vec<FileChange>,
+) -> Result<Option<OpDetail>> {
+    let mut draft = Draft::new(store, state);
     for change in changes {
         draft.apply(change)?;
     }

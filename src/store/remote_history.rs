@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rusqlite::{Connection, params};
 
-use super::changes::{FileChange, OpSpec, commit_in_tx_as};
+use super::changes::{FileChange, OpSpec, commit_on_state};
 use super::remote::{Ref, save_ref};
-use super::remote_pull::{PullData, PullOutcome, by_memory, clean, fresh};
+use super::remote_pull::{PullData, PullOutcome, clean, fresh};
 use super::stores::state_map;
 use crate::error::Result;
-use crate::model::{Entry, MemoryId, OpDetail, OpKind};
+use crate::model::{Entry, MemoryId, OpDetail, OpKind, VersionKind};
 use crate::remote::wire::RemoteVersion;
 use crate::util::{Ctx, normalize_time};
 
@@ -110,10 +110,13 @@ pub(super) fn replay(
     let mut mark = tx.prepare_cached(
         "INSERT OR IGNORE INTO remote_versions (store_id, version_id, op_id) VALUES (?1, ?2, ?3)",
     )?;
+    // The head state is read once and then kept up to date from each operation's files.
+    let store = fresh(tx, name)?;
+    let mut head = store.head_op_id;
+    let mut by_path = state_map(tx, store.id, head)?;
+    let mut local: HashMap<MemoryId, Entry> =
+        by_path.values().map(|e| (e.memory_id, e.clone())).collect();
     for group in groups {
-        let store = fresh(tx, name)?;
-        let local = by_memory(tx, &store)?;
-        let by_path = state_map(tx, store.id, store.head_op_id)?;
         let mut changes = Vec::new();
         let mut applied = Vec::new();
         for v in &group {
@@ -149,16 +152,12 @@ pub(super) fn replay(
         let detail = if changes.is_empty() {
             None
         } else {
-            commit_in_tx_as(
-                tx,
-                &op_ctx,
-                ctx,
-                &store,
-                &OpSpec::new(OpKind::Import, reason),
-                changes,
-            )?
+            let spec = OpSpec::new(OpKind::Import, reason);
+            commit_on_state(tx, &op_ctx, ctx, &store, head, &by_path, &spec, changes)?
         };
         if let Some(d) = &detail {
+            head = Some(d.op.id);
+            follow(tx, d, &mut by_path, &mut local)?;
             out.history_ops += 1;
             out.versions_replayed += applied.len();
             for v in &applied {
@@ -211,5 +210,34 @@ fn update_ref_from_version(
     };
     save_ref(tx, store_id, &r)?;
     refs.insert(v.memory_id.clone(), r);
+    Ok(())
+}
+
+/// Moves the in-memory head state past operation `d`.
+fn follow(
+    tx: &Connection,
+    d: &OpDetail,
+    by_path: &mut BTreeMap<String, Entry>,
+    local: &mut HashMap<MemoryId, Entry>,
+) -> Result<()> {
+    for f in &d.files {
+        if let Some(old) = local.remove(&f.memory_id) {
+            by_path.remove(&old.path);
+        }
+    }
+    let mut size = tx.prepare_cached("SELECT size FROM blobs WHERE sha256 = ?1")?;
+    for f in d.files.iter().filter(|f| f.kind != VersionKind::Deleted) {
+        let sha = f.after_sha256.clone().unwrap_or_default();
+        let bytes: i64 = size.query_row([&sha], |r| r.get(0))?;
+        let e = Entry {
+            memory_id: f.memory_id,
+            path: f.path.clone(),
+            sha256: sha,
+            size: bytes as usize,
+            op_id: d.op.id,
+        };
+        by_path.insert(e.path.clone(), e.clone());
+        local.insert(f.memory_id, e);
+    }
     Ok(())
 }

@@ -302,3 +302,43 @@ fn dreams_refuse_local_sessions() {
     let e = dream(&mock, &mut db, CancelToken::default(), vec![]).expect_err("no sessions");
     assert!(e.to_string().contains("1 to 100 sessions"), "{e}");
 }
+
+#[test]
+fn update_in_place_only_in_auto_mode_when_enabled_and_outputs_can_be_archived() {
+    let (mock, _remote, mut db, ids) = dream_setup();
+    let key = || ApiKey::new(API_KEY).expect("key");
+    let mut allowing = config(&mock);
+    allowing.allow_update_existing = true;
+    let behavior = |db: &Db, cfg: &lucid::remote::ManagedAgentsConfig| {
+        let en = DreamsEngine::for_store(db, "fleet", cfg, key(), CancelToken::default())
+            .expect("engine");
+        en.request_body(&["sesn_1".into()], "")["output_behavior"]["type"].clone()
+    };
+    assert_eq!(
+        behavior(&db, &allowing),
+        "create_new",
+        "review mode never updates in place"
+    );
+    db.configure_store(&ctx(), "fleet", Some("auto"), None)
+        .expect("auto mode");
+    assert_eq!(behavior(&db, &config(&mock)), "create_new", "not enabled");
+    assert_eq!(behavior(&db, &allowing), "update_existing");
+    db.configure_store(&ctx(), "fleet", Some("review"), None)
+        .expect("review mode");
+
+    let en = engine(&mock, &db, CancelToken::default()).with_archive_output(true);
+    let outcome = dreaming::run(&mut db, &ctx(), &en, "fleet", ids, "").expect("dream");
+    assert!(outcome.dream.proposal_id.is_some());
+    let archived: Vec<String> = mock
+        .lock()
+        .stores
+        .iter()
+        .filter(|(_, (_, archived))| *archived)
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert_eq!(archived.len(), 1, "the output store, and only it");
+    assert!(
+        mock.requests().iter().any(|r| r.method == "POST"
+            && r.path == format!("/v1/memory_stores/{}/archive", archived[0]))
+    );
+}
