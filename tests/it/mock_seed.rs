@@ -66,7 +66,9 @@ impl Mock {
     pub fn seed_sessions(&self, store: &str, n: usize, events: usize) -> Vec<String> {
         let mut st = self.lock();
         let mut ids = Vec::new();
-        for s in 0..n {
+        for _ in 0..n {
+            // Numbered across calls, so ids stay unique.
+            let s = st.sessions.len();
             let id = format!("sesn_{s:04}x");
             let created = st.tick();
             let evs = (0..events)

@@ -342,3 +342,74 @@ fn update_in_place_only_in_auto_mode_when_enabled_and_outputs_can_be_archived() 
             && r.path == format!("/v1/memory_stores/{}/archive", archived[0]))
     );
 }
+
+#[test]
+fn session_pulls_filter_by_store_date_and_count() {
+    let mock = Mock::start();
+    let remote = mock.seed_store(2);
+    let other = mock.lock().create_store("other");
+    mock.seed_sessions(&remote, 4, 3);
+    mock.seed_sessions(&other, 2, 3);
+    let mut db = Db::open_in_memory().expect("db");
+    let c = client(&mock);
+    pull::pull_store(&mut db, &ctx(), &c, &remote, Some("fleet")).expect("pull");
+    let only =
+        |store: Option<&str>, since: Option<&str>, limit| lucid::remote::sessions::SessionFilter {
+            store: store.map(Into::into),
+            since: since.map(Into::into),
+            limit,
+        };
+    let r = lucid::remote::sessions::pull_sessions(
+        &mut db,
+        &ctx(),
+        &c,
+        &only(Some("fleet"), None, Some(3)),
+    )
+    .expect("limited");
+    assert_eq!(r.pulled, 3);
+    assert!(
+        db.sessions(Some("fleet"), None)
+            .expect("list")
+            .iter()
+            .all(|s| s.external_id.starts_with("sesn_"))
+    );
+    let r = lucid::remote::sessions::pull_sessions(
+        &mut db,
+        &ctx(),
+        &c,
+        &only(Some("fleet"), None, None),
+    )
+    .expect("the rest");
+    assert_eq!(
+        (r.pulled, r.unchanged),
+        (1, 3),
+        "only the store's sessions, new ones only"
+    );
+    let r = lucid::remote::sessions::pull_sessions(
+        &mut db,
+        &ctx(),
+        &c,
+        &only(None, Some("2030-01-01"), None),
+    )
+    .expect("since");
+    assert_eq!(r.listed, 0);
+    let last = mock
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.path == "/v1/sessions")
+        .expect("listing");
+    assert_eq!(
+        last.param("created_at[gte]"),
+        Some("2030-01-01T00:00:00.000Z")
+    );
+    assert!(
+        lucid::remote::sessions::pull_sessions(
+            &mut db,
+            &ctx(),
+            &c,
+            &only(Some("nope"), None, None)
+        )
+        .is_err()
+    );
+}
