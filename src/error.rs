@@ -77,6 +77,9 @@ pub enum Error {
     /// A running dream was stopped; it is recorded as `canceled`.
     #[error("dream {0} canceled")]
     Interrupted(i64),
+    /// Talking to Claude Managed Agents failed (409s are conflicts: exit code 3).
+    #[error("{0}")]
+    Remote(#[from] crate::remote::RemoteError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -104,6 +107,7 @@ impl Error {
             Self::Io { .. } => exit::IO,
             Self::Engine { .. } => exit::ENGINE,
             Self::Interrupted(_) => exit::INTERRUPTED,
+            Self::Remote(e) => e.exit_code(),
             Self::InvalidPath { .. }
             | Self::TooLarge { .. }
             | Self::NotUtf8 { .. }
@@ -148,6 +152,7 @@ impl Error {
                 "see `lucid dream show ID`; `lucid dream --dry-run` checks the request without sending it"
                     .into(),
             ),
+            Self::Remote(e) => e.hint(),
             _ => None,
         }
     }

@@ -14,6 +14,7 @@ pub mod injection;
 pub mod llm;
 pub mod memory_path;
 pub mod model;
+pub mod remote;
 pub mod review;
 pub mod sanitize;
 pub mod secrets;

@@ -53,6 +53,9 @@ pub struct RunArgs {
     /// Print what would be sent (requests, estimated tokens, cost) and send nothing.
     #[arg(long)]
     dry_run: bool,
+    /// `anthropic-dreams`: archive Claude's output store once it is read.
+    #[arg(long)]
+    archive_output: bool,
     #[arg(long)]
     json: bool,
 }
@@ -226,9 +229,28 @@ pub fn dream(env: &Env, args: DreamArgs) -> Result<(), Error> {
         None => {
             let a = args.run;
             let cancel = CancelToken::default();
-            let chosen =
-                engines::choose(&a.engine, a.model.as_deref(), a.record.as_deref(), &cancel)?;
             let store = pick_store(&db, a.store.store.as_deref())?;
+            let chosen = if a.engine == "anthropic-dreams" {
+                if a.record.is_some() || a.dry_run {
+                    return Err(Error::Usage(
+                        "--record and --dry-run apply to anthropic, openai and replay:DIR".into(),
+                    ));
+                }
+                engines::anthropic_dreams(
+                    &db,
+                    &store,
+                    a.model.as_deref(),
+                    a.archive_output,
+                    &cancel,
+                )?
+            } else {
+                if a.archive_output {
+                    return Err(Error::Usage(
+                        "--archive-output applies to anthropic-dreams".into(),
+                    ));
+                }
+                engines::choose(&a.engine, a.model.as_deref(), a.record.as_deref(), &cancel)?
+            };
             let selection = if !a.sessions.is_empty() {
                 Selection::Ids(a.sessions)
             } else if let Some(s) = a.since {
@@ -242,7 +264,7 @@ pub fn dream(env: &Env, args: DreamArgs) -> Result<(), Error> {
             if a.dry_run {
                 return dry_run(&db, env, &chosen, &store, ids, &a.instructions, a.json);
             }
-            if let engines::Chosen::Llm { .. } = chosen {
+            if matches!(chosen, engines::Chosen::Llm { .. }) || a.engine == "anthropic-dreams" {
                 let newest = db.dreams(Some(&store))?.first().map_or(0, |d| d.id);
                 engines::cancel_on_ctrl_c(&cancel);
                 engines::cancel_on_request(&env.db_path, &store, newest, &cancel);

@@ -16,7 +16,7 @@ use lucid::llm::{ApiKey, Backend, CancelToken, EngineConfig, LlmConfig, LlmError
 use super::output::{Out, safe};
 
 /// How `--engine` names a model-backed engine.
-const LLM_ENGINES: &str = "builtin, none, anthropic, openai or replay:DIR";
+const LLM_ENGINES: &str = "builtin, none, anthropic, openai, anthropic-dreams or replay:DIR";
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCmd {
@@ -217,6 +217,25 @@ pub fn choose(
         engine: Box::new(engine),
         config: cfg,
     })
+}
+
+/// Claude's own Dreams API on the remote store `store` is linked to (`lucid remote pull-store`).
+pub fn anthropic_dreams(
+    db: &lucid::Db,
+    store: &str,
+    model: Option<&str>,
+    archive_output: bool,
+    cancel: &CancelToken,
+) -> Result<Chosen, Error> {
+    let cfg = super::remote::load_config()?;
+    let key = super::remote::api_key(&cfg)?;
+    let mut engine =
+        lucid::remote::dreams::DreamsEngine::for_store(db, store, &cfg, key, cancel.clone())?
+            .with_archive_output(archive_output);
+    if let Some(m) = model {
+        engine = engine.with_model(m);
+    }
+    Ok(Chosen::Plain(Box::new(engine)))
 }
 
 /// Cancels `token` on Ctrl-C (the dream is then recorded as canceled and the process exits 130).

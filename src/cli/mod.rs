@@ -9,6 +9,7 @@ mod history;
 mod logging;
 mod memory;
 mod output;
+mod remote;
 mod sessions;
 
 use std::io::IsTerminal;
@@ -75,6 +76,9 @@ enum Command {
     Review,
     /// Build a demo database from the bundled fleet, dream over it, and open the TUI on it.
     Demo(demo::DemoArgs),
+    /// Claude Managed Agents: pull memory stores and sessions, push accepted changes.
+    #[command(subcommand)]
+    Remote(remote::RemoteCmd),
 }
 
 /// What every command needs: where the database is and who is acting when.
@@ -183,6 +187,7 @@ pub fn run() -> Result<(), Error> {
         Command::Eval(a) => dreams::eval(&a),
         Command::Config(c) => engines::config(&c),
         Command::Review => lucid::tui::run(&env.db_path, env.ctx),
+        Command::Remote(c) => remote::run(&env, c),
         Command::Demo(_) => Err(Error::Internal("demo is dispatched above".into())),
     }
 }

@@ -40,6 +40,16 @@ pub fn parse(bytes: &[u8], file_stem: &str) -> ParsedFile {
     }
 }
 
+/// Events as the Sessions API lists them (`data` elements of every page, in order), for
+/// `session_id`. Never fails: unreadable events land in `bad_lines`.
+pub fn parse_events(items: Vec<Value>, session_id: &str) -> ParsedFile {
+    let (items, bad_lines) = from_elements(items);
+    ParsedFile {
+        sessions: build_session(items, session_id).into_iter().collect(),
+        bad_lines,
+    }
+}
+
 /// The events of the file, as a listing document or as JSON lines.
 fn read_items(bytes: &[u8]) -> (Vec<JsonLine>, Vec<BadLine>) {
     match serde_json::from_slice::<Value>(bytes) {

@@ -14,6 +14,8 @@ use super::LlmError;
 pub struct LlmConfig {
     pub anthropic: EngineConfig,
     pub openai: EngineConfig,
+    /// Claude Managed Agents (`lucid remote …`, `--engine anthropic-dreams`).
+    pub managed_agents: crate::remote::ManagedAgentsConfig,
 }
 
 impl Default for LlmConfig {
@@ -21,6 +23,7 @@ impl Default for LlmConfig {
         Self {
             anthropic: EngineConfig::anthropic(),
             openai: EngineConfig::openai(),
+            managed_agents: crate::remote::ManagedAgentsConfig::default(),
         }
     }
 }
@@ -123,12 +126,20 @@ impl LlmConfig {
             anthropic: Option<toml::Table>,
             #[serde(default)]
             openai: Option<toml::Table>,
+            #[serde(default)]
+            managed_agents: Option<toml::Table>,
         }
         let file: File =
             toml::from_str(text).map_err(|e| LlmError::Config(one_line(&e.to_string())))?;
         Ok(Self {
             anthropic: merge(EngineConfig::anthropic(), file.anthropic, "anthropic")?,
             openai: merge(EngineConfig::openai(), file.openai, "openai")?,
+            managed_agents: match file.managed_agents {
+                None => crate::remote::ManagedAgentsConfig::default(),
+                Some(t) => t.try_into().map_err(|e: toml::de::Error| {
+                    LlmError::Config(format!("[managed_agents]: {}", one_line(&e.to_string())))
+                })?,
+            },
         })
     }
 

@@ -338,6 +338,19 @@ impl<'a> Draft<'a> {
         spec: &OpSpec,
         parent: Option<OpId>,
     ) -> Result<Option<OpDetail>> {
+        self.commit_as(tx, ctx, ctx, spec, parent)
+    }
+
+    /// As [`Draft::commit`], the operation attributed to `ctx` (who and when it happened, e.g. a
+    /// remote actor at the remote time) and audited as `audit_ctx` (who recorded it, now).
+    fn commit_as(
+        self,
+        tx: &Connection,
+        ctx: &Ctx,
+        audit_ctx: &Ctx,
+        spec: &OpSpec,
+        parent: Option<OpId>,
+    ) -> Result<Option<OpDetail>> {
         let effective = self.effective();
         if effective.is_empty() && !spec.allow_empty {
             return Ok(None);
@@ -433,7 +446,7 @@ impl<'a> Draft<'a> {
             tags: Vec::new(),
         };
         let detail = OpDetail { op, files };
-        audit_operation(tx, ctx, self.store, &detail)?;
+        audit_operation(tx, audit_ctx, self.store, &detail)?;
         Ok(Some(detail))
     }
 }
@@ -579,6 +592,41 @@ pub(crate) fn commit_in_tx(
         draft.delete_untouched();
     }
     draft.commit(tx, ctx, spec, head)
+}
+
+/// As [`commit_in_tx`], the operation attributed to `op_ctx` (a remote actor and the remote time
+/// of the change) while its audit record names `audit_ctx`, who imported it and when.
+pub(crate) fn commit_in_tx_as(
+    tx: &Connection,
+    op_ctx: &Ctx,
+    audit_ctx: &Ctx,
+    store: &Store,
+    spec: &OpSpec,
+    changes: Vec<FileChange>,
+) -> Result<Option<OpDetail>> {
+    let head = head_op(tx, store.id)?;
+    let state = state_map(tx, store.id, head)?;
+    commit_on_state(tx, op_ctx, audit_ctx, store, head, &state, spec, changes)
+}
+
+/// As [`commit_in_tx_as`] on a head state the caller already holds (`state` must be the state
+/// at `head`, the store's newest operation): for many operations in a row.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn commit_on_state(
+    tx: &Connection,
+    op_ctx: &Ctx,
+    audit_ctx: &Ctx,
+    store: &Store,
+    head: Option<OpId>,
+    state: &BTreeMap<String, Entry>,
+    spec: &OpSpec,
+    changes: Vec<FileChange>,
+) -> Result<Option<OpDetail>> {
+    let mut draft = Draft::new(store, state);
+    for change in changes {
+        draft.apply(change)?;
+    }
+    draft.commit_as(tx, op_ctx, audit_ctx, spec, head)
 }
 
 /// Every store starts with an empty `create` operation, so "before anything" can be restored.

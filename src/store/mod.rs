@@ -6,6 +6,10 @@ mod dreams;
 mod history;
 mod open;
 mod proposals;
+mod remote;
+mod remote_conflict;
+mod remote_history;
+mod remote_pull;
 pub mod schema;
 mod sessions;
 mod stores;
@@ -19,6 +23,10 @@ pub use dreams::{DreamStart, NewChange, notes_by_path};
 pub use history::{BlameLine, OpRef};
 pub use open::check_sqlite_version;
 pub use proposals::{ApplyReport, Target};
+pub use remote::{
+    PushResult, Ref, RemoteLink, not_linked as not_linked_error, remote_session_file,
+};
+pub use remote_pull::{PullData, PullOutcome};
 pub use sessions::{FileStamp, ImportedFile, PackedRaw, pack_raw};
 pub use stores::DEFAULT_MAX_CONTENT_BYTES;
 

@@ -5,7 +5,7 @@
 pub const APPLICATION_ID: i32 = 0x4C55_4344;
 
 /// Migrations in order; migration `i` moves `user_version` from `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {
@@ -218,4 +218,48 @@ CREATE TABLE decisions (
     at TEXT NOT NULL
 );
 CREATE INDEX decisions_by_change ON decisions (change_id, id);
+";
+
+/// Claude Managed Agents: which local store mirrors which remote one, and per memory the remote
+/// id and the state last seen there (the precondition of the next push).
+const V3: &str = r"
+CREATE TABLE remote_stores (
+    store_id INTEGER PRIMARY KEY REFERENCES stores(id),
+    remote_id TEXT NOT NULL UNIQUE,
+    remote_name TEXT NOT NULL DEFAULT '',
+    linked_at TEXT NOT NULL,
+    pulled_at TEXT,
+    pushed_at TEXT,
+    -- the newest remote version time seen: later pulls ask only for versions from here on
+    versions_seen_at TEXT
+);
+
+CREATE TABLE remote_refs (
+    store_id INTEGER NOT NULL REFERENCES stores(id),
+    memory_id INTEGER NOT NULL REFERENCES memories(id),
+    remote_memory_id TEXT NOT NULL,
+    -- the remote path and content_sha256 as last seen (after a pull or a push)
+    path TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL,
+    version_id TEXT,
+    -- a change both here and there: the proposal change offering the remote side; push skips
+    -- the memory until that change is decided
+    conflict_change_id INTEGER REFERENCES changes(id),
+    PRIMARY KEY (store_id, memory_id),
+    UNIQUE (store_id, remote_memory_id)
+);
+
+CREATE TABLE remote_versions (
+    store_id INTEGER NOT NULL REFERENCES stores(id),
+    version_id TEXT NOT NULL,
+    op_id INTEGER REFERENCES operations(id),
+    PRIMARY KEY (store_id, version_id)
+) WITHOUT ROWID;
+
+CREATE TABLE remote_sessions (
+    session_id INTEGER PRIMARY KEY REFERENCES sessions(id),
+    remote_id TEXT NOT NULL UNIQUE,
+    updated_at TEXT,
+    pulled_at TEXT NOT NULL
+);
 ";

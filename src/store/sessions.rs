@@ -228,7 +228,7 @@ fn session_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionInfo> {
 }
 
 /// Inserts or replaces one session; its local id stays stable across re-imports.
-fn upsert_session(
+pub(super) fn upsert_session(
     tx: &Transaction<'_>,
     ctx: &Ctx,
     store_id: Option<i64>,

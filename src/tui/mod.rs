@@ -21,6 +21,9 @@ pub mod update;
 pub mod view;
 mod worker;
 
+/// A proposal loaded for the review screen, as the TUI shows it (tests and tools render it).
+pub use worker::load as load_review;
+
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]
