@@ -9,11 +9,13 @@ const START: &str = "<!-- keys:start (generated from assets/keys.toml by tests/i
 const END: &str = "<!-- keys:end -->";
 
 /// Every mode, in the order the README lists them.
-const MODES: [Mode; 9] = [
+const MODES: [Mode; 11] = [
     Mode::Global,
     Mode::Inbox,
     Mode::Review,
     Mode::History,
+    Mode::Diff,
+    Mode::Blame,
     Mode::Audit,
     Mode::Confirm,
     Mode::Prompt,

@@ -653,10 +653,14 @@ fn review_apply_and_roll_back_in_a_real_terminal() {
     tmux.keys("review", &["h"]);
     tmux.wait_for(
         "review",
-        &[&format!("▶#{applied}"), "apply", &format!("#{head_before}")],
+        &[
+            &format!("▶ #{applied}"),
+            "apply",
+            &format!("#{head_before}"),
+        ],
     );
     tmux.keys("review", &["j"]);
-    tmux.wait_for("review", &[&format!("▶#{head_before}")]);
+    tmux.wait_for("review", &[&format!("▶ #{head_before}")]);
     tmux.keys("review", &["R"]);
     tmux.wait_for(
         "review",

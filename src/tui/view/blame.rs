@@ -150,8 +150,13 @@ fn detail(b: &BlameView, area: Rect, frame: &mut Frame<'_>, theme: Theme) {
         } else {
             format!("reviewed and applied by {}", sanitize::line(&l.actor))
         };
+        let by = l
+            .engine
+            .as_deref()
+            .map(|e| format!(" by {}", sanitize::line(e)))
+            .unwrap_or_default();
         lines.push(Line::styled(
-            format!("Dream #{d} · proposal #{p} · {how}"),
+            format!("Dream #{d}{by} · proposal #{p} · {how}"),
             theme.warn(),
         ));
         let o = b.origins.get(&l.op_id);
