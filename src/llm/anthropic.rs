@@ -150,17 +150,7 @@ fn is_spend_limit(message: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn req() -> LlmRequest {
-        LlmRequest {
-            purpose: "consolidate".into(),
-            system: "You are a memory editor.".into(),
-            user: "<store>…</store>".into(),
-            schema_name: "dream_output".into(),
-            schema: json!({"type": "object", "properties": {"changes": {"type": "array"}}}),
-            max_tokens: 4096,
-            estimated_input_tokens: 100,
-        }
-    }
+    use crate::llm::sample_request as req;
 
     #[test]
     fn tool_mode_forces_one_strict_tool() {

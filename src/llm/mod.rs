@@ -160,3 +160,17 @@ pub trait Backend: Send + Sync {
     /// One request, with retries; `Err(Canceled)` soon after `cancel` is set.
     fn complete(&self, req: &LlmRequest, cancel: &CancelToken) -> Result<LlmReply, LlmError>;
 }
+
+/// A small request for the wire formats' unit tests.
+#[cfg(test)]
+pub(crate) fn sample_request() -> LlmRequest {
+    LlmRequest {
+        purpose: "consolidate".into(),
+        system: "You are a memory editor.".into(),
+        user: "<store>…</store>".into(),
+        schema_name: "dream_output".into(),
+        schema: serde_json::json!({"type": "object", "properties": {"changes": {"type": "array"}}}),
+        max_tokens: 4096,
+        estimated_input_tokens: 100,
+    }
+}
