@@ -87,6 +87,13 @@ impl Fleet {
         self.cmd(args).output().expect("run lucid")
     }
 
+    /// How many dreams or proposals `lucid dream|proposal ls` lists.
+    fn listed(&self, what: &str) -> usize {
+        self.ok_json(&[what, "ls", "--json"])
+            .as_array()
+            .map_or(usize::MAX, Vec::len)
+    }
+
     fn ok_json(&self, args: &[&str]) -> Value {
         let out = self.run(args);
         assert!(
@@ -315,8 +322,7 @@ fn a_failed_request_fails_the_dream_and_writes_no_proposal() {
             .as_str()
             .is_some_and(|e| e.contains("401"))
     );
-    let proposals = f.ok_json(&["proposal", "ls", "--json"]);
-    assert_eq!(proposals.as_array().map(Vec::len), Some(0), "{proposals}");
+    assert_eq!(f.listed("proposal"), 0);
 
     // An answer that breaks the schema fails the same way.
     let mock = model(
@@ -331,8 +337,7 @@ fn a_failed_request_fails_the_dream_and_writes_no_proposal() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let proposals = f.ok_json(&["proposal", "ls", "--json"]);
-    assert_eq!(proposals.as_array().map(Vec::len), Some(0));
+    assert_eq!(f.listed("proposal"), 0);
 }
 
 #[test]
@@ -353,12 +358,7 @@ fn a_missing_key_is_a_one_line_error_before_anything_is_sent() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ANTHROPIC_API_KEY"), "{err}");
-    assert_eq!(
-        f.ok_json(&["dream", "ls", "--json"])
-            .as_array()
-            .map(Vec::len),
-        Some(0)
-    );
+    assert_eq!(f.listed("dream"), 0);
 }
 
 #[test]
@@ -399,12 +399,7 @@ fn dry_run_estimates_and_sends_nothing() {
         "{text}"
     );
     assert!(mock.requests().is_empty(), "a dry run sent a request");
-    assert_eq!(
-        f.ok_json(&["dream", "ls", "--json"])
-            .as_array()
-            .map(Vec::len),
-        Some(0)
-    );
+    assert_eq!(f.listed("dream"), 0);
 }
 
 /// Starts a dream against a model that never answers; returns the child once the mock has the
@@ -460,12 +455,7 @@ fn dream_cancel_from_another_process_stops_the_running_dream() {
     );
     let dreams = f.ok_json(&["dream", "ls", "--json"]);
     assert_eq!(dreams[0]["status"], "canceled");
-    assert_eq!(
-        f.ok_json(&["proposal", "ls", "--json"])
-            .as_array()
-            .map(Vec::len),
-        Some(0)
-    );
+    assert_eq!(f.listed("proposal"), 0);
 }
 
 #[test]
