@@ -95,7 +95,17 @@ pub fn config(cmd: &ConfigCmd) -> Result<(), Error> {
                 };
                 out.line(&format!("# {name} key: {}", safe(&source)))?;
             }
-            out.line(&safe(&config.to_toml()))
+            let managed = &config.managed_agents;
+            let source = if std::env::var_os(&managed.api_key_env).is_some_and(|v| !v.is_empty()) {
+                format!("from ${} (set)", managed.api_key_env)
+            } else {
+                format!("${} is not set", managed.api_key_env)
+            };
+            out.line(&format!("# managed_agents key: {}", safe(&source)))?;
+            for line in config.to_toml().lines() {
+                out.line(&safe(line))?;
+            }
+            out.finish()
         }
     }
 }

@@ -569,3 +569,38 @@ fn hostile_text_stays_inside_the_envelope_golden_request() {
     assert_eq!(user.matches("<system>").count(), 0);
     insta::assert_snapshot!("anthropic_request_body", body);
 }
+
+#[test]
+fn config_show_prints_the_settings_and_where_keys_come_from_never_the_keys() {
+    let f = Fleet::new("openai", "http://localhost:11434");
+    let out = f.run(&["config", "show"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("base_url = \"http://localhost:11434\"\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# anthropic key: from $ANTHROPIC_API_KEY (set)"),
+        "{text}"
+    );
+    assert!(!text.contains(KEY), "the key was printed");
+    let shown = f.run(&["config", "path"]);
+    assert_eq!(
+        String::from_utf8_lossy(&shown.stdout).trim(),
+        path(&f.config)
+    );
+    // A typo in the file is a one-line error naming the file, not a silent default.
+    std::fs::write(&f.config, "[openai]\nbase_ulr = \"http://x\"\n").expect("write");
+    let out = f.run(&["config", "show"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("base_ulr") && err.lines().count() <= 2,
+        "{err}"
+    );
+}
