@@ -7,6 +7,8 @@
 //! budget); the answer replaces 40 files and cites 200 quotes. `LUCID_BENCH_RUNS` sets the runs
 //! (default 3), `LUCID_BENCH_DELAY_MS` the mock's delay (default 2000).
 
+#[path = "../tests/it/mock_http.rs"]
+mod mock_http;
 #[path = "../tests/it/mock_llm.rs"]
 mod mock_llm;
 
@@ -20,7 +22,7 @@ use lucid::llm::http::{HttpBackend, Wire};
 use lucid::llm::{ApiKey, CancelToken, EngineConfig};
 use serde_json::{Value, json};
 
-use mock_llm::{MockServer, Response};
+use mock_http::{Response, Server};
 
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -103,7 +105,7 @@ fn main() {
     let runs = env_num("LUCID_BENCH_RUNS", 3);
     let delay = Duration::from_millis(env_num("LUCID_BENCH_DELAY_MS", 2000));
     let body = mock_llm::anthropic_tool_reply("memory_operations", &answer());
-    let mock = MockServer::start(move |_| Response::json(200, body.clone()).delay(delay));
+    let mock = Server::start(move |_| Response::json(200, body.clone()).delay(delay));
     let config = EngineConfig {
         base_url: mock.url(),
         model: "bench-model".into(),

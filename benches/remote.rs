@@ -17,8 +17,9 @@ mod mock_http;
 mod mock_managed;
 #[path = "../tests/it/mock_seed.rs"]
 mod mock_seed;
+#[path = "../tests/it/mock_stores.rs"]
+mod mock_stores;
 
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use lucid::llm::ApiKey;
@@ -48,7 +49,7 @@ fn main() {
         now: "2026-07-01T12:00:00.000Z".into(),
     };
     let mock = mock_managed::Mock::start();
-    mock.lock().record_bodies = false;
+    mock.server.record_bodies(false);
     let remote = mock.seed_store(memories);
     let versions = mock.lock().vers.len();
     let dir = tempfile::tempdir().expect("temp dir");
@@ -60,8 +61,8 @@ fn main() {
     let t = Instant::now();
     let pulled = pull::pull_store(&mut db, &ctx, &client, &remote, Some("fleet")).expect("pull");
     let pull_s = t.elapsed().as_secs_f64();
-    let peak = mock.server.peak_in_flight.load(Ordering::SeqCst);
-    let requests = mock.lock().requests.len();
+    let peak = mock.server.peak_in_flight();
+    let requests = mock.server.request_count();
     println!(
         "  .. pulled {} memories and {versions} versions: {} history operations, {requests} requests, peak {peak} in flight",
         pulled.memories, pulled.history_ops
@@ -82,13 +83,13 @@ fn main() {
         .collect();
     let set = ChangeSet::new(OpSpec::new(OpKind::Apply, "accepted"), changes);
     db.commit(&ctx, "fleet", set).expect("local changes");
-    let requests_before = mock.lock().requests.len();
-    mock.server.peak_in_flight.store(0, Ordering::SeqCst);
+    let requests_before = mock.server.request_count();
+    mock.server.reset_peak();
     let t = Instant::now();
     let pushed = push::push(&mut db, &ctx, &client, "fleet", false).expect("push");
     let push_s = t.elapsed().as_secs_f64();
-    let peak = mock.server.peak_in_flight.load(Ordering::SeqCst);
-    let sent_requests = mock.lock().requests.len() - requests_before;
+    let peak = mock.server.peak_in_flight();
+    let sent_requests = mock.server.request_count() - requests_before;
     println!(
         "  .. pushed {} changes in {sent_requests} requests, peak {peak} in flight, {} skipped",
         pushed.written,

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::common::Sandbox;
-use crate::mock_llm::{self, MockServer, Response};
+use crate::mock_http::{Response, Server};
+use crate::mock_llm;
 
 const KEY: &str = "sk-ant-api03-TESTKEY-9f8e7d6c5b4a39281706";
 const SESSION: &str = "5d1c6f0e-0000-4000-8000-000000000001";
@@ -124,8 +125,8 @@ fn consolidation(quote: &str, event_id: &str) -> Value {
 }
 
 /// Answers every model request with `answer` in `wire`'s format.
-fn model(wire: &'static str, answer: Value) -> MockServer {
-    MockServer::start(move |req| {
+fn model(wire: &'static str, answer: Value) -> Server {
+    Server::start(move |req| {
         let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
         match wire {
             "anthropic" => {
@@ -294,7 +295,7 @@ fn fabricated_evidence_is_flagged_not_kept_silently() {
 
 #[test]
 fn a_failed_request_fails_the_dream_and_writes_no_proposal() {
-    let mock = MockServer::start(|_| {
+    let mock = Server::start(|_| {
         Response::json(
             401,
             mock_llm::anthropic_error("authentication_error", "invalid x-api-key"),
@@ -404,7 +405,7 @@ fn dry_run_estimates_and_sends_nothing() {
 
 /// Starts a dream against a model that never answers; returns the child once the mock has the
 /// request.
-fn hanging_dream(f: &Fleet, mock: &MockServer) -> std::process::Child {
+fn hanging_dream(f: &Fleet, mock: &Server) -> std::process::Child {
     let child = f
         .cmd(&["dream", "--store", "team", "--engine", "anthropic"])
         .stdout(std::process::Stdio::piped())
@@ -422,8 +423,8 @@ fn hanging_dream(f: &Fleet, mock: &MockServer) -> std::process::Child {
     child
 }
 
-fn slow_model() -> MockServer {
-    MockServer::start(|_| {
+fn slow_model() -> Server {
+    Server::start(|_| {
         Response::json(
             200,
             mock_llm::anthropic_tool_reply("dream", &json!({"operations": []})),

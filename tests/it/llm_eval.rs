@@ -13,7 +13,8 @@ use lucid::dream::{Engine, builtin::Builtin};
 use serde_json::{Value, json};
 
 use crate::common::{Sandbox, corpus};
-use crate::mock_llm::{self, MockServer, Response};
+use crate::mock_http::Response;
+use crate::mock_llm;
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/replay/consolidation")
@@ -113,7 +114,7 @@ fn regenerate_replay_fixture() {
         })
         .collect();
     assert_eq!(Builtin.name(), "builtin");
-    let mock = MockServer::queue(answers);
+    let mock = mock_llm::queue(answers);
     let sb = Sandbox::new();
     let config = sb.dir.path().join("config.toml");
     std::fs::write(

@@ -9,9 +9,10 @@ use lucid::llm::http::{HttpBackend, Recorder, Wire};
 use lucid::llm::{ApiKey, Backend, CancelToken, EngineConfig, LlmError, LlmReply, LlmRequest};
 use serde_json::json;
 
+use crate::mock_http::{Response, Server};
 use crate::mock_llm::{
-    MockServer, Response, anthropic_error, anthropic_text_reply, anthropic_tool_reply,
-    openai_error, openai_refusal, openai_reply,
+    self, anthropic_error, anthropic_text_reply, anthropic_tool_reply, openai_error,
+    openai_refusal, openai_reply,
 };
 
 pub(crate) const KEY: &str = "sk-ant-api03-TESTKEY-never-in-logs-9f8e7d6c5b4a3210";
@@ -52,7 +53,7 @@ pub(crate) fn backend_with(
     HttpBackend::new(wire, cfg, ApiKey::new(KEY).expect("valid key"), recorder).expect("backend")
 }
 
-pub(crate) fn backend(wire: Wire, server: &MockServer) -> HttpBackend {
+pub(crate) fn backend(wire: Wire, server: &Server) -> HttpBackend {
     backend_with(&config(wire, &server.url()), wire, None)
 }
 
@@ -87,7 +88,7 @@ pub(crate) fn run(b: &HttpBackend) -> Result<LlmReply, LlmError> {
     b.complete(&request("consolidate"), &CancelToken::default())
 }
 
-pub(crate) fn gaps(server: &MockServer) -> Vec<Duration> {
+pub(crate) fn gaps(server: &Server) -> Vec<Duration> {
     let at: Vec<_> = server.requests().iter().map(|r| r.at).collect();
     at.windows(2).map(|w| w[1] - w[0]).collect()
 }
@@ -102,7 +103,7 @@ fn success_sends_the_exact_body_and_headers() {
             StructuredOutput::JsonSchema,
         ),
     ] {
-        let server = MockServer::queue(vec![Response::json(200, ok_body(wire))]);
+        let server = mock_llm::queue(vec![Response::json(200, ok_body(wire))]);
         let reply = run(&backend(wire, &server)).expect("success");
         assert_eq!(reply.json, json!({"changes": []}));
         assert_eq!(reply.usage.requests, 1);
@@ -110,7 +111,7 @@ fn success_sends_the_exact_body_and_headers() {
         let reqs = server.requests();
         assert_eq!(reqs.len(), 1);
         let r = &reqs[0];
-        assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", path));
+        assert_eq!((r.method.as_str(), r.target.as_str()), ("POST", path));
         assert_eq!(r.header("content-type"), Some("application/json"));
         let model = config(wire, "x").model;
         assert_eq!(
@@ -135,7 +136,7 @@ fn success_sends_the_exact_body_and_headers() {
 }
 
 fn retry_after_two_seconds_is_honoured(wire: Wire) {
-    let server = MockServer::queue(vec![
+    let server = mock_llm::queue(vec![
         Response::json(429, err_body(wire, 429)).header("retry-after", "2"),
         Response::json(200, ok_body(wire)),
     ]);
@@ -163,7 +164,7 @@ fn openai_429_retry_after_is_honoured() {
 #[test]
 fn server_errors_are_retried_with_growing_backoff() {
     for wire in WIRES {
-        let server = MockServer::queue(vec![
+        let server = mock_llm::queue(vec![
             Response::json(500, err_body(wire, 500)),
             Response::json(503, err_body(wire, 503)),
             Response::json(529, err_body(wire, 529)),
@@ -183,7 +184,7 @@ fn server_errors_are_retried_with_growing_backoff() {
 #[test]
 fn retries_exhausted_after_max_retries() {
     for wire in WIRES {
-        let server = MockServer::queue(vec![Response::json(503, err_body(wire, 503)); 5]);
+        let server = mock_llm::queue(vec![Response::json(503, err_body(wire, 503)); 5]);
         match run(&backend(wire, &server)) {
             Err(LlmError::RetriesExhausted { attempts: 4, last }) => {
                 assert!(
@@ -216,7 +217,7 @@ fn connection_refused_and_closed_are_retried() {
         }
         assert!(started.elapsed() >= Duration::from_millis(5 + 10 + 20));
 
-        let server = MockServer::queue(vec![Response::close(), Response::json(200, ok_body(wire))]);
+        let server = mock_llm::queue(vec![Response::close(), Response::json(200, ok_body(wire))]);
         let reply = run(&backend(wire, &server)).expect("retried after the close");
         assert_eq!(server.requests().len(), 2);
         assert_eq!(reply.usage.requests, 1, "only the answered request counts");
@@ -227,7 +228,7 @@ fn connection_refused_and_closed_are_retried() {
 fn client_errors_and_spend_limits_are_not_retried() {
     for wire in WIRES {
         let statuses = [400, 401, 403, 404];
-        let server = MockServer::queue(
+        let server = mock_llm::queue(
             statuses
                 .iter()
                 .map(|s| Response::json(*s, err_body(wire, *s)))
@@ -253,7 +254,7 @@ fn client_errors_and_spend_limits_are_not_retried() {
                 Some("insufficient_quota"),
             ),
         };
-        let server = MockServer::queue(vec![
+        let server = mock_llm::queue(vec![
             Response::json(429, spend).header("retry-after", "1"),
             Response::json(200, ok_body(wire)),
         ]);
@@ -305,7 +306,7 @@ fn truncated_refused_and_malformed_answers_are_typed() {
         ),
     ];
     for (wire, body, want) in cases {
-        let server = MockServer::queue(vec![Response::json(200, body)]);
+        let server = mock_llm::queue(vec![Response::json(200, body)]);
         let got = run(&backend(wire, &server));
         let ok = match want {
             "truncated" => matches!(got, Err(LlmError::Truncated(2000))),
@@ -317,7 +318,7 @@ fn truncated_refused_and_malformed_answers_are_typed() {
     }
     // A local server that ignores response_format and wraps the JSON in prose and a fence.
     let fenced = "Here you go:\n```json\n{\"changes\": []}\n```";
-    let server = MockServer::queue(vec![Response::json(200, openai_reply(fenced, "stop"))]);
+    let server = mock_llm::queue(vec![Response::json(200, openai_reply(fenced, "stop"))]);
     assert_eq!(
         run(&backend(Wire::OpenAi, &server))
             .expect("extracted")
@@ -330,7 +331,7 @@ fn truncated_refused_and_malformed_answers_are_typed() {
 fn bodies_over_ten_megabytes_are_refused() {
     let big = vec![b' '; 10 * 1024 * 1024 + 1];
     for wire in WIRES {
-        let server = MockServer::queue(vec![
+        let server = mock_llm::queue(vec![
             Response::json(200, big.clone()),
             Response::json(200, big.clone()).unframed(),
         ]);

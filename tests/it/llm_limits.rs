@@ -8,13 +8,14 @@ use lucid::llm::http::Wire;
 use lucid::llm::{Backend, CancelToken, LlmError};
 
 use crate::llm_faults::{WIRES, backend, backend_with, config, err_body, ok_body, request, run};
-use crate::mock_llm::{MockServer, Response};
+use crate::mock_http::Response;
+use crate::mock_llm;
 
 #[test]
 fn per_request_timeout_then_retry() {
     let wire = Wire::OpenAi;
     let slow = Response::json(200, ok_body(wire)).delay(Duration::from_secs(3));
-    let server = MockServer::queue(vec![slow, Response::json(200, ok_body(wire))]);
+    let server = mock_llm::queue(vec![slow, Response::json(200, ok_body(wire))]);
     let mut cfg = config(wire, &server.url());
     cfg.request_timeout_secs = 0.3;
     let started = Instant::now();
@@ -28,7 +29,7 @@ fn per_request_timeout_then_retry() {
         started.elapsed()
     );
 
-    let server = MockServer::queue(vec![
+    let server = mock_llm::queue(vec![
         Response::json(200, ok_body(wire))
             .delay(Duration::from_secs(3));
         2
@@ -46,7 +47,7 @@ fn per_request_timeout_then_retry() {
 #[test]
 fn the_deadline_bounds_requests_and_backoff() {
     let wire = Wire::Anthropic;
-    let server = MockServer::queue(vec![
+    let server = mock_llm::queue(vec![
         Response::json(200, ok_body(wire)).delay(Duration::from_secs(4)),
     ]);
     let mut cfg = config(wire, &server.url());
@@ -63,7 +64,7 @@ fn the_deadline_bounds_requests_and_backoff() {
     );
 
     // A retry-after that would pass the deadline fails at once rather than sleeping.
-    let server = MockServer::queue(vec![
+    let server = mock_llm::queue(vec![
         Response::json(429, err_body(wire, 429)).header("retry-after", "30"),
         Response::json(200, ok_body(wire)),
     ]);
@@ -81,7 +82,7 @@ fn the_deadline_bounds_requests_and_backoff() {
 #[test]
 fn cancel_stops_a_slow_answer_and_a_backoff() {
     for wire in WIRES {
-        let server = MockServer::queue(vec![
+        let server = mock_llm::queue(vec![
             Response::json(200, ok_body(wire)).delay(Duration::from_secs(20)),
             Response::json(503, err_body(wire, 503)).header("retry-after", "20"),
         ]);

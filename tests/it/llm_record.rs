@@ -14,7 +14,8 @@ use serde_json::json;
 use crate::llm_faults::{
     KEY, WIRES, backend, backend_with, config, err_body, ok_body, request, run,
 };
-use crate::mock_llm::{MockServer, Response, anthropic_text_reply, openai_reply};
+use crate::mock_http::{Response, Server};
+use crate::mock_llm::{self, anthropic_text_reply, openai_reply};
 
 /// Collects formatted tracing output.
 #[derive(Clone, Default)]
@@ -47,7 +48,7 @@ fn the_key_stays_in_the_auth_header() {
     let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     tracing::subscriber::with_default(subscriber, || {
         for wire in WIRES {
-            let server = MockServer::queue(vec![
+            let server = mock_llm::queue(vec![
                 Response::json(503, err_body(wire, 503)),
                 Response::json(200, ok_body(wire)),
                 Response::json(401, err_body(wire, 401)),
@@ -107,7 +108,7 @@ fn recording_keeps_exact_bytes_and_replay_answers_from_them() {
             }
             Wire::OpenAi => openai_reply(r#"{"changes":[{"path":"/b.md"}]}"#, "stop"),
         };
-        let server = MockServer::queue(vec![
+        let server = mock_llm::queue(vec![
             Response::json(503, err_body(wire, 503)),
             Response::json(200, ok_a.clone()),
             Response::json(200, ok_b.clone()),
@@ -160,7 +161,7 @@ fn recording_keeps_exact_bytes_and_replay_answers_from_them() {
 
 #[test]
 fn parallel_requests_share_one_backend_and_one_recording() {
-    let server = MockServer::start(|req| {
+    let server = Server::start(|req| {
         let purpose = req.json()["messages"][1]["content"]
             .as_str()
             .unwrap_or("?")
@@ -207,7 +208,7 @@ fn parallel_requests_share_one_backend_and_one_recording() {
 
 #[test]
 fn works_from_inside_an_async_runtime() {
-    let server = MockServer::queue(vec![Response::json(200, ok_body(Wire::Anthropic))]);
+    let server = mock_llm::queue(vec![Response::json(200, ok_body(Wire::Anthropic))]);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");

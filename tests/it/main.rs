@@ -18,6 +18,7 @@ mod mock_http;
 mod mock_llm;
 mod mock_managed;
 mod mock_seed;
+mod mock_stores;
 mod readme;
 mod remote;
 mod remote_cli;

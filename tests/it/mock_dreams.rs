@@ -2,8 +2,6 @@
 //! store, else 409 `conflict_error`), polling that moves `pending → running → completed` (or
 //! `failed` when told to), cancel, and the output store a dream writes.
 
-#![allow(dead_code)]
-
 use serde_json::{Value, json};
 
 use super::mock_http::{Request, Response};
@@ -75,7 +73,7 @@ pub fn dreams(st: &mut State, req: &Request, segs: &[&str]) -> Response {
             };
             let out = dream_json(&d);
             st.dreams.insert(id, d);
-            Response::json(200, &out)
+            Response::value(200, &out)
         }
         ("GET", Some(id), None) => {
             let Some(mut d) = st.dreams.get(&id).cloned() else {
@@ -91,18 +89,18 @@ pub fn dreams(st: &mut State, req: &Request, segs: &[&str]) -> Response {
                     st.dreams.insert(id, d.clone());
                     let mut v = dream_json(&d);
                     v["error"] = json!({"type": kind, "message": message});
-                    return Response::json(200, &v);
+                    return Response::value(200, &v);
                 }
                 d.status = "completed";
             }
             st.dreams.insert(id, d.clone());
-            Response::json(200, &dream_json(&d))
+            Response::value(200, &dream_json(&d))
         }
         ("POST", Some(id), Some("cancel")) => match st.dreams.get_mut(&id) {
             Some(d) => {
                 d.status = "canceled";
                 let v = dream_json(d);
-                Response::json(200, &v)
+                Response::value(200, &v)
             }
             None => err(404, "not_found_error", "no such dream"),
         },
