@@ -19,7 +19,8 @@
 //! `LUCID_BENCH_SCALE=0.05` multiplies every size; `LUCID_BENCH_PROPOSALS`,
 //! `LUCID_BENCH_CHANGES_PER`, `LUCID_BENCH_LINES`, `LUCID_BENCH_ITEMS` and `LUCID_BENCH_RUNS` set
 //! one each. Arguments after `--` pick figures by name: `frame` (1 and 2), `diff`, `list`.
-//! Databases go to a temporary folder under `target/tmp` (or `LUCID_BENCH_DIR`).
+//! Databases go to a temporary folder under `target/tmp` (or `LUCID_BENCH_DIR`), removed at
+//! the end (kept with `LUCID_BENCH_KEEP=1`, e.g. to profile `lucid` on `inbox.db`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -82,7 +83,12 @@ fn main() {
         if failed == 0 { "" } else { " (some FAIL)" },
         load()
     );
-    drop(work);
+    // Removed before `exit`, which would skip the destructor.
+    if std::env::var_os("LUCID_BENCH_KEEP").is_some() {
+        println!("  kept the data in {}", work.keep().display());
+    } else {
+        drop(work);
+    }
     if failed > 0 {
         std::process::exit(1);
     }

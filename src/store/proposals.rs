@@ -2,7 +2,7 @@
 //! hash of the exact text it produces), and apply — one transaction that writes exactly what was
 //! decided, sets conflicting files aside with a rebased change, and audits every file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -14,7 +14,7 @@ use super::dreams::{NewChange, insert_change};
 use super::stores::{head_op, read_blob, state_map, store_row};
 use crate::audit;
 use crate::error::{Error, Result};
-use crate::model::{DecisionRow, OpDetail, OpKind, Proposal, ProposalChange};
+use crate::model::{DecisionRow, Entry, OpDetail, OpKind, Proposal, ProposalChange};
 use crate::review::{self, Decision, Resolution, Verdict};
 use crate::util::{Ctx, sha256_hex};
 
@@ -149,21 +149,18 @@ fn file_verdict(resolution: &Resolution) -> Option<Verdict> {
 }
 
 impl Db {
-    /// Proposals, newest first, optionally of one store and state.
+    /// Proposals, newest first, optionally of one store and (stored) state.
     pub fn proposals(&self, store: Option<&str>, state: Option<&str>) -> Result<Vec<Proposal>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT p.id FROM proposals p JOIN stores s ON s.id = p.store_id
-             WHERE (?1 IS NULL OR s.name = ?1) AND (?2 IS NULL OR p.state = ?2) ORDER BY p.id DESC",
-        )?;
-        let ids: Vec<i64> = stmt
-            .query_map(params![store, state], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        ids.into_iter()
-            .map(|id| self.proposal(id).map(|(p, _)| p))
-            .collect()
+        list_proposals(&self.conn, store, state.map(|s| vec![s]).as_deref())
     }
 
-    /// One proposal with its changes.
+    /// The review inbox: every proposal still waiting for a decision (`pending`, `partial` or
+    /// `stale`), newest first. The same summaries as [`Db::proposals`] gives, without reading the
+    /// applied and rejected ones.
+    pub fn waiting_proposals(&self) -> Result<Vec<Proposal>> {
+        list_proposals(&self.conn, None, Some(&WAITING))
+    }
+
     /// One proposal with its changes.
     pub fn proposal(&self, id: i64) -> Result<(Proposal, Vec<ProposalChange>)> {
         load_proposal(&self.conn, id)
@@ -351,35 +348,73 @@ pub(crate) fn apply_in(
     apply_in_tx(tx, ctx, &p, &changes, kind)
 }
 
-fn load_proposal(conn: &Connection, id: i64) -> Result<(Proposal, Vec<ProposalChange>)> {
-    let row: Option<(i64, String, i64, String, String, String, i64)> = conn
-        .query_row(
-            "SELECT p.dream_id, s.name, p.base_op_id, p.state, p.created_at, d.engine, s.id
-             FROM proposals p JOIN stores s ON s.id = p.store_id JOIN dreams d ON d.id = p.dream_id
-             WHERE p.id = ?1",
-            [id],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            },
-        )
-        .optional()?;
-    let (dream_id, store, base_op_id, state, created_at, engine, store_id) =
-        row.ok_or_else(|| Error::NotFound {
-            kind: "proposal",
-            name: id.to_string(),
-        })?;
-    let changes = load_changes(conn, id)?;
+/// The stored states of proposals still waiting for review. A `pending` or `partial` one whose
+/// files moved on is shown as `stale`, so this is also the set of shown states that wait.
+const WAITING: [&str; 3] = ["pending", "partial", "stale"];
+
+/// A proposal's own row, with its store and dream.
+const HEADER_SQL: &str = "SELECT p.id, p.dream_id, s.name, p.base_op_id, p.state, p.created_at, \
+     d.engine, s.id FROM proposals p JOIN stores s ON s.id = p.store_id \
+     JOIN dreams d ON d.id = p.dream_id";
+
+/// Which proposals a listing reads: of one store (by name) when `?1` is not NULL, in one of the
+/// stored states of the JSON array `?2` when it is not NULL.
+const LIST_FILTER: &str = "(?1 IS NULL OR s.name = ?1) \
+     AND (?2 IS NULL OR p.state IN (SELECT value FROM json_each(?2)))";
+
+struct Header {
+    id: i64,
+    dream_id: i64,
+    store: String,
+    base_op_id: i64,
+    state: String,
+    created_at: String,
+    engine: String,
+    store_id: i64,
+}
+
+fn header_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Header> {
+    Ok(Header {
+        id: r.get(0)?,
+        dream_id: r.get(1)?,
+        store: r.get(2)?,
+        base_op_id: r.get(3)?,
+        state: r.get(4)?,
+        created_at: r.get(5)?,
+        engine: r.get(6)?,
+        store_id: r.get(7)?,
+    })
+}
+
+/// What a proposal's summary reads of each of its changes.
+struct ChangeFacts {
+    kind: String,
+    path: String,
+    base_sha256: Option<String>,
+    category: String,
+    flags: Vec<String>,
+    state: String,
+}
+
+impl From<&ProposalChange> for ChangeFacts {
+    fn from(c: &ProposalChange) -> Self {
+        Self {
+            kind: c.kind.clone(),
+            path: c.path.clone(),
+            base_sha256: c.base_sha256.clone(),
+            category: c.category.clone(),
+            flags: c.flags.clone(),
+            state: c.state.clone(),
+        }
+    }
+}
+
+/// The summary of a proposal: categories, flags, counts, and whether the files it changes
+/// moved on since its base (`head` is its store's state now).
+fn summarize(h: Header, changes: &[ChangeFacts], head: &BTreeMap<String, Entry>) -> Proposal {
     let mut categories = BTreeMap::new();
     let mut flags: Vec<String> = Vec::new();
-    for c in &changes {
+    for c in changes {
         *categories.entry(c.category.clone()).or_insert(0) += 1;
         for f in &c.flags {
             if !flags.contains(f) {
@@ -388,34 +423,97 @@ fn load_proposal(conn: &Connection, id: i64) -> Result<(Proposal, Vec<ProposalCh
         }
     }
     flags.sort();
-    let head = state_map(conn, store_id, head_op(conn, store_id)?)?;
     let moved_on = changes
         .iter()
         .filter(|c| c.state == "open")
-        .any(|c| !base_matches(&head, c));
+        .any(|c| !base_matches(head, &c.kind, &c.path, c.base_sha256.as_ref()));
     // A proposal still waiting whose files moved on is `stale`: applying it would conflict.
-    let shown_state = if moved_on && (state == "pending" || state == "partial") {
+    let state = if moved_on && (h.state == "pending" || h.state == "partial") {
         "stale".to_owned()
     } else {
-        state
+        h.state
     };
-    Ok((
-        Proposal {
-            id,
-            dream_id,
-            store,
-            base_op_id,
-            state: shown_state,
-            created_at,
-            engine,
-            categories,
-            flags,
-            changes: changes.len(),
-            conflicts: changes.iter().filter(|c| c.state == "conflict").count(),
-            stale: moved_on,
-        },
-        changes,
-    ))
+    Proposal {
+        id: h.id,
+        dream_id: h.dream_id,
+        store: h.store,
+        base_op_id: h.base_op_id,
+        state,
+        created_at: h.created_at,
+        engine: h.engine,
+        categories,
+        flags,
+        changes: changes.len(),
+        conflicts: changes.iter().filter(|c| c.state == "conflict").count(),
+        stale: moved_on,
+    }
+}
+
+fn load_proposal(conn: &Connection, id: i64) -> Result<(Proposal, Vec<ProposalChange>)> {
+    let header = conn
+        .query_row(
+            &format!("{HEADER_SQL} WHERE p.id = ?1"),
+            [id],
+            header_from_row,
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound {
+            kind: "proposal",
+            name: id.to_string(),
+        })?;
+    let changes = load_changes(conn, id)?;
+    let head = state_map(conn, header.store_id, head_op(conn, header.store_id)?)?;
+    let facts: Vec<ChangeFacts> = changes.iter().map(ChangeFacts::from).collect();
+    Ok((summarize(header, &facts, &head), changes))
+}
+
+/// The summaries of many proposals, newest first, in three queries whatever their number: the
+/// proposals, the few columns of their changes that a summary needs, and the head state of each
+/// store once (not once per proposal).
+fn list_proposals(
+    conn: &Connection,
+    store: Option<&str>,
+    states: Option<&[&str]>,
+) -> Result<Vec<Proposal>> {
+    let states = states.map(|s| serde_json::Value::from(s.to_vec()).to_string());
+    let mut stmt = conn.prepare(&format!(
+        "{HEADER_SQL} WHERE {LIST_FILTER} ORDER BY p.id DESC"
+    ))?;
+    let headers: Vec<Header> = stmt
+        .query_map(params![store, states], header_from_row)?
+        .collect::<Result<_, _>>()?;
+    let mut facts: HashMap<i64, Vec<ChangeFacts>> = HashMap::with_capacity(headers.len());
+    let mut stmt = conn.prepare(&format!(
+        "SELECT c.proposal_id, c.kind, c.path, c.base_sha256, c.category, c.flags, c.state
+         FROM changes c JOIN proposals p ON p.id = c.proposal_id
+         JOIN stores s ON s.id = p.store_id
+         WHERE {LIST_FILTER}"
+    ))?;
+    let mut rows = stmt.query(params![store, states])?;
+    while let Some(r) = rows.next()? {
+        let flags: String = r.get(5)?;
+        facts.entry(r.get(0)?).or_default().push(ChangeFacts {
+            kind: r.get(1)?,
+            path: r.get(2)?,
+            base_sha256: r.get(3)?,
+            category: r.get(4)?,
+            flags: serde_json::from_str(&flags).unwrap_or_default(),
+            state: r.get(6)?,
+        });
+    }
+    let mut heads: HashMap<i64, BTreeMap<String, Entry>> = HashMap::new();
+    let mut out = Vec::with_capacity(headers.len());
+    for h in headers {
+        let head = match heads.entry(h.store_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(state_map(conn, h.store_id, head_op(conn, h.store_id)?)?)
+            }
+        };
+        let changes = facts.remove(&h.id).unwrap_or_default();
+        out.push(summarize(h, &changes, head));
+    }
+    Ok(out)
 }
 
 fn load_changes(conn: &Connection, proposal: i64) -> Result<Vec<ProposalChange>> {
@@ -426,10 +524,17 @@ fn load_changes(conn: &Connection, proposal: i64) -> Result<Vec<ProposalChange>>
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn base_matches(head: &BTreeMap<String, crate::model::Entry>, c: &ProposalChange) -> bool {
-    match c.kind.as_str() {
-        "create" => !head.contains_key(&c.path),
-        _ => head.get(&c.path).map(|e| &e.sha256) == c.base_sha256.as_ref(),
+/// True when the file a change was made against is still what `head` holds (for a create: no
+/// file at its path).
+fn base_matches(
+    head: &BTreeMap<String, Entry>,
+    kind: &str,
+    path: &str,
+    base_sha256: Option<&String>,
+) -> bool {
+    match kind {
+        "create" => !head.contains_key(path),
+        _ => head.get(path).map(|e| &e.sha256) == base_sha256,
     }
 }
 
@@ -473,7 +578,7 @@ fn apply_in_tx(
                 crate::util::truncate_str(&sha, 12)
             )));
         }
-        if !base_matches(&head, c) {
+        if !base_matches(&head, &c.kind, &c.path, c.base_sha256.as_ref()) {
             let current = head
                 .get(&c.path)
                 .map(|e| read_blob(tx, &e.sha256))

@@ -31,6 +31,9 @@ use super::view;
 use super::worker::{self, Job};
 
 const TICK: Duration = Duration::from_millis(33);
+/// While the worker has jobs, the loop waits on its answers and looks at the terminal this
+/// often, so a result is drawn as soon as it arrives rather than at the next tick.
+const BUSY_SLICE: Duration = Duration::from_millis(8);
 /// Hidden, for the figures bench (`benches/tui.rs`): when set, the TUI exits right after the
 /// first frame that shows the loaded inbox; a value other than `1` names a file that receives
 /// the process's peak RSS (`vmhwm_kb=N`) after the terminal is restored.
@@ -154,7 +157,9 @@ pub fn run(db_path: &Path, ctx: Ctx) -> Result<()> {
         Err(e) => return Err(Error::io(db_path, e)),
         Ok(_) => {}
     }
-    drop(crate::store::Db::open(db_path)?);
+    // Opened once, here (a bad file is refused before the terminal changes), then handed to
+    // the worker thread that owns it.
+    let db = crate::store::Db::open(db_path)?;
     let config = directories::ProjectDirs::from("", "", "lucid").map(|d| d.config_dir().to_owned());
     let (keymap, warning) = Keymap::load(config.as_deref());
     let pinned = std::env::var_os("LUCID_NOW").is_some();
@@ -163,12 +168,11 @@ pub fn run(db_path: &Path, ctx: Ctx) -> Result<()> {
 
     let (job_tx, job_rx) = mpsc::channel::<Job>();
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
-    let path: PathBuf = db_path.to_owned();
     let start_now = ctx.now.clone();
     let worker_ctx = ctx;
     let worker = std::thread::Builder::new()
         .name("lucid-tui-db".into())
-        .spawn(move || worker::run(&path, worker_ctx, move || clock(pinned), &job_rx, &msg_tx))
+        .spawn(move || worker::run(db, worker_ctx, move || clock(pinned), &job_rx, &msg_tx))
         .map_err(|e| io_err(&e))?;
 
     install_panic_hook();
@@ -277,9 +281,26 @@ fn event_loop(
             }
         }
         // Drain what is ready, then draw once.
+        // While jobs are in flight, wait on the worker (up to a slice), then take the terminal's
+        // events without waiting; otherwise wait on the terminal for up to a tick.
+        let mut msgs = Vec::new();
+        let mut received = |m: Msg, in_flight: &mut usize| {
+            if m != Msg::ExternalChange {
+                *in_flight = in_flight.saturating_sub(1);
+            }
+            msgs.push(m);
+        };
+        let wait = if in_flight > 0 && !worker_gone {
+            if let Ok(m) = results.recv_timeout(BUSY_SLICE) {
+                received(m, &mut in_flight);
+            }
+            Duration::ZERO
+        } else {
+            TICK
+        };
         // Each event is resolved against the state the previous one left (a key typed right
         // after Enter must not land in the closed prompt); the frame is drawn once after.
-        if event::poll(TICK).map_err(|e| io_err(&e))? {
+        if event::poll(wait).map_err(|e| io_err(&e))? {
             let mut handled = 0;
             while handled < 256 && event::poll(Duration::ZERO).map_err(|e| io_err(&e))? {
                 handled += 1;
@@ -311,15 +332,9 @@ fn event_loop(
                 }
             }
         }
-        let mut msgs = Vec::new();
         loop {
             match results.try_recv() {
-                Ok(m) => {
-                    if m != Msg::ExternalChange {
-                        in_flight = in_flight.saturating_sub(1);
-                    }
-                    msgs.push(m);
-                }
+                Ok(m) => received(m, &mut in_flight),
                 Err(mpsc::TryRecvError::Empty) => break,
                 Err(mpsc::TryRecvError::Disconnected) => {
                     if !worker_gone {

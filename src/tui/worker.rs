@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender};
 
 use crate::model::{OpKind, ProposalChange};
@@ -26,32 +25,16 @@ pub enum Job {
     Poll,
 }
 
-/// The proposal states the inbox lists.
-const WAITING: [&str; 3] = ["pending", "partial", "stale"];
-
-/// Runs until the job channel closes. `now` gives the time for each write.
+/// Owns `db` and runs until the job channel closes. `now` gives the time for each write.
 pub fn run(
-    db_path: &Path,
+    mut db: Db,
     mut ctx: Ctx,
     now: impl Fn() -> Option<String>,
     jobs: &Receiver<Job>,
     out: &Sender<Msg>,
 ) {
-    let mut db = match Db::open(db_path) {
-        Ok(db) => Some(db),
-        Err(e) => {
-            let _ = out.send(Msg::Failed(e.to_string()));
-            None
-        }
-    };
-    let mut version = db.as_ref().and_then(|d| d.data_version().ok());
+    let mut version = db.data_version().ok();
     while let Ok(job) = jobs.recv() {
-        let Some(db) = db.as_mut() else {
-            if matches!(job, Job::Effect(_)) {
-                let _ = out.send(Msg::Failed("the database is not open".into()));
-            }
-            continue;
-        };
         let msg = match job {
             Job::Poll => {
                 let v = db.data_version().ok();
@@ -66,7 +49,7 @@ pub fn run(
                 if let Some(t) = now() {
                     ctx.now = t;
                 }
-                Some(perform(db, &ctx, effect).unwrap_or_else(|e| Msg::Failed(e.to_string())))
+                Some(perform(&mut db, &ctx, effect).unwrap_or_else(|e| Msg::Failed(e.to_string())))
             }
         };
         if let Some(msg) = msg
@@ -79,11 +62,7 @@ pub fn run(
 
 fn perform(db: &mut Db, ctx: &Ctx, effect: Effect) -> crate::Result<Msg> {
     Ok(match effect {
-        Effect::LoadInbox => {
-            let mut items = db.proposals(None, None)?;
-            items.retain(|p| WAITING.contains(&p.state.as_str()));
-            Msg::InboxLoaded(items)
-        }
+        Effect::LoadInbox => Msg::InboxLoaded(db.waiting_proposals()?),
         Effect::LoadProposal(id) => Msg::ProposalLoaded(Box::new(load(db, id)?)),
         Effect::Decide {
             proposal,

@@ -431,3 +431,93 @@ proptest! {
         prop_assert_eq!(cat(&db, "/a.md").unwrap(), "- first fact\n");
     }
 }
+
+/// The listings summarize many proposals at once; each summary must be the one `proposal(id)`
+/// gives: categories, flags, counts, and the shown state (stale when its files moved on).
+#[test]
+fn listings_summarize_each_proposal_as_it_alone_would() {
+    let (mut db, _dir) = setup();
+    let dream = |db: &mut Db, store: &str| {
+        dreaming::run(db, &ctx("reviewer"), &Scripted, store, vec![], "")
+            .unwrap()
+            .dream
+            .proposal_id
+            .unwrap()
+    };
+    // Applied.
+    let applied = dream(&mut db, "s");
+    accept_all(&mut db, applied);
+    db.apply_proposal(&ctx("reviewer"), applied, OpKind::Apply)
+        .unwrap();
+    // Rejected.
+    let rejected = dream(&mut db, "s");
+    let reject = Decision::Verdict {
+        hunk: None,
+        verdict: Verdict::Reject,
+    };
+    db.decide(&ctx("reviewer"), rejected, &Target::All, &reject, "no")
+        .unwrap();
+    // Partial: one file written, one set aside as a rebased change (flagged) after a conflict.
+    put(&mut db, "agent", "/old.md", "- back\n");
+    let partial = dream(&mut db, "s");
+    let stale = dream(&mut db, "s");
+    put(
+        &mut db,
+        "agent",
+        "/a.md",
+        "- first fact\n- the agent's line\n",
+    );
+    accept_all(&mut db, partial);
+    db.apply_proposal(&ctx("reviewer"), partial, OpKind::Apply)
+        .unwrap();
+    // Pending, in another store whose files did not move.
+    db.create_store(&ctx("agent"), "t", "", None).unwrap();
+    let set = ChangeSet::new(
+        OpSpec::new(OpKind::Write, "test"),
+        vec![FileChange::Put {
+            path: "/a.md".into(),
+            content: b"- t fact\n".to_vec(),
+            expect_sha256: None,
+        }],
+    );
+    db.commit(&ctx("agent"), "t", set).unwrap();
+    let pending = dream(&mut db, "t");
+
+    let all = db.proposals(None, None).unwrap();
+    let ids: Vec<i64> = all.iter().map(|p| p.id).collect();
+    assert_eq!(ids, vec![pending, stale, partial, rejected, applied]);
+    for p in &all {
+        assert_eq!(*p, db.proposal(p.id).unwrap().0);
+    }
+    let by_id = |id| all.iter().find(|p| p.id == id).unwrap();
+    let shown = |id| (by_id(id).state.as_str(), by_id(id).stale);
+    assert_eq!(shown(applied), ("applied", false));
+    assert_eq!(shown(rejected), ("rejected", true));
+    assert_eq!(shown(partial), ("partial", false));
+    assert_eq!(shown(stale), ("stale", true));
+    assert_eq!(shown(pending), ("pending", false));
+    assert_eq!(by_id(partial).conflicts, 1);
+    assert!(by_id(partial).flags.contains(&"rebased".to_owned()));
+    assert_eq!(by_id(pending).store, "t");
+
+    // The inbox: what is still waiting, as the full listing shows it.
+    let waiting: Vec<_> = all
+        .iter()
+        .filter(|p| ["pending", "partial", "stale"].contains(&p.state.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(db.waiting_proposals().unwrap(), waiting);
+    // Filters: by store, and by stored state (a stale one is stored as pending).
+    assert_eq!(
+        db.proposals(Some("t"), None).unwrap(),
+        vec![by_id(pending).clone()]
+    );
+    let stored_pending: Vec<i64> = db
+        .proposals(None, Some("pending"))
+        .unwrap()
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(stored_pending, vec![pending, stale]);
+    assert!(db.proposals(Some("nope"), None).unwrap().is_empty());
+}
