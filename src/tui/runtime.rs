@@ -184,7 +184,8 @@ pub fn run(db_path: &Path, ctx: Ctx) -> Result<()> {
             let size = term.size().map_err(|e| io_err(&e))?;
             let mut state = State::new(keymap, size.width, size.height);
             state.color = color;
-            state.now = Some(clock(false).unwrap_or(start_now));
+            // Ages are measured from `LUCID_NOW` when it is set (tests, screenshots).
+            state.now = Some(clock(pinned).unwrap_or(start_now));
             if let Some(w) = warning {
                 state.error(w);
             }
@@ -232,6 +233,7 @@ fn event_loop(
     let mut dirty = true;
     let mut last_poll = Instant::now();
     let mut worker_gone = false;
+    let pinned = std::env::var_os("LUCID_NOW").is_some();
     loop {
         for effect in std::mem::take(&mut pending) {
             match effect {
@@ -351,7 +353,7 @@ fn event_loop(
         if last_poll.elapsed() >= POLL_EVERY {
             last_poll = Instant::now();
             let _ = jobs.send(Job::Poll);
-            if let Some(now) = clock(false) {
+            if let Some(now) = clock(pinned) {
                 msgs.push(Msg::Now(now));
             }
         }
