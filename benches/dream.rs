@@ -30,11 +30,12 @@
 //! Arguments after `--` pick figures by name: `dream`, `apply`, `diff` (default: all).
 //! Databases go to a temporary folder under `target/tmp` (or `LUCID_BENCH_DIR`).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use lucid::dream::builtin::Builtin;
@@ -45,12 +46,15 @@ use lucid::dream::{
 use lucid::import::{ParsedEvent, ParsedSession, SessionSource};
 use lucid::model::OpKind;
 use lucid::review::{self, Decision, Verdict};
-use lucid::store::{ChangeSet, FileChange, FileStamp, ImportedFile, OpSpec, Target, pack_raw};
-use lucid::{Ctx, Db, diff, dreaming};
+use lucid::store::{FileStamp, ImportedFile, Target, pack_raw};
+use lucid::{Db, diff, dreaming};
 use serde_json::json;
 
-/// 2026-03-01T00:00:00Z in milliseconds: the synthetic clock of the generated data.
-const BASE_MS: u64 = 1_772_323_200_000;
+use common::{
+    BASE_MS, Only, Rng, Scale, commit_import, cpu_time, ctx, env_num, exit_on_failure, iso, list,
+    load, median, ms, note, proc_status_kb, report, secs, tally, work_dir,
+};
+
 const DAY_MS: u64 = 86_400_000;
 const STORE: &str = "bench";
 const RSS_CHILD: &str = "--dream-rss-child";
@@ -64,45 +68,29 @@ fn main() {
     println!(
         "lucid dream figures (2 cores shared; load average {} at start){}",
         load(),
-        if (cfg.scale - 1.0).abs() > f64::EPSILON {
-            format!(
-                "\n  LUCID_BENCH_SCALE={}: sizes differ from the issue's, figures are indicative",
-                cfg.scale
-            )
-        } else {
-            String::new()
-        }
+        cfg.scale.note()
     );
-    let work = work_dir();
+    let work = work_dir("lucid-dream-");
     let mut results = Vec::new();
-    if cfg.wants("dream") {
+    if cfg.only.wants("dream") {
         results.extend(figure_dream(&cfg, work.path()));
     }
-    if cfg.wants("apply") {
+    if cfg.only.wants("apply") {
         results.push(figure_apply(&cfg, work.path()));
     }
-    if cfg.wants("diff") {
+    if cfg.only.wants("diff") {
         results.push(figure_diff(&cfg));
     }
-    let failed = results.iter().filter(|ok| !**ok).count();
-    println!(
-        "{} of {} figures PASS{} (load average {} at the end)",
-        results.len() - failed,
-        results.len(),
-        if failed == 0 { "" } else { " (some FAIL)" },
-        load()
-    );
+    println!("{} (load average {} at the end)", tally(&results), load());
     drop(work);
-    if failed > 0 {
-        std::process::exit(1);
-    }
+    exit_on_failure(&results);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Configuration and helpers
+// Configuration and helpers (the shared ones are in `common`)
 
 struct Config {
-    scale: f64,
+    scale: Scale,
     sessions: usize,
     events: usize,
     files: usize,
@@ -110,186 +98,25 @@ struct Config {
     apply_files: usize,
     lines: usize,
     runs: usize,
-    only: Vec<String>,
+    only: Only,
 }
 
 impl Config {
     fn from_env() -> Self {
-        let scale: f64 = env_num("LUCID_BENCH_SCALE").unwrap_or(1.0);
-        assert!(
-            scale > 0.0,
-            "LUCID_BENCH_SCALE must be a positive number, e.g. 0.05"
-        );
-        let scaled = |n: f64, min: f64| (n * scale).max(min).round() as usize;
-        let only = std::env::args()
-            .skip(1)
-            .filter(|a| !a.starts_with('-'))
-            .collect();
+        let scale = Scale::from_env();
         Self {
             scale,
             sessions: env_num("LUCID_BENCH_SESSIONS")
-                .unwrap_or(scaled(100.0, 4.0))
+                .unwrap_or(scale.size(100.0, 4.0))
                 .min(lucid::dream::MAX_SESSIONS),
-            events: env_num("LUCID_BENCH_EVENTS").unwrap_or(scaled(2_000.0, 100.0)),
-            files: env_num("LUCID_BENCH_FILES").unwrap_or(scaled(200.0, 10.0)),
+            events: env_num("LUCID_BENCH_EVENTS").unwrap_or(scale.size(2_000.0, 100.0)),
+            files: env_num("LUCID_BENCH_FILES").unwrap_or(scale.size(200.0, 10.0)),
             entries: 25,
-            apply_files: env_num("LUCID_BENCH_APPLY_FILES").unwrap_or(scaled(1_000.0, 10.0)),
-            lines: env_num("LUCID_BENCH_LINES").unwrap_or(scaled(10_000.0, 200.0)),
+            apply_files: env_num("LUCID_BENCH_APPLY_FILES").unwrap_or(scale.size(1_000.0, 10.0)),
+            lines: env_num("LUCID_BENCH_LINES").unwrap_or(scale.size(10_000.0, 200.0)),
             runs: env_num("LUCID_BENCH_RUNS").unwrap_or(3).max(1),
-            only,
+            only: Only::from_args(),
         }
-    }
-
-    fn wants(&self, figure: &str) -> bool {
-        self.only.is_empty() || self.only.iter().any(|o| o == figure)
-    }
-}
-
-fn env_num<T: FromStr>(name: &str) -> Option<T> {
-    let raw = std::env::var(name).ok()?;
-    let parsed = raw.trim().parse().ok();
-    assert!(parsed.is_some(), "{name}={raw:?} is not a number");
-    parsed
-}
-
-fn work_dir() -> tempfile::TempDir {
-    let parent = std::env::var_os("LUCID_BENCH_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")), PathBuf::from);
-    std::fs::create_dir_all(&parent).expect("create the bench data folder");
-    tempfile::Builder::new()
-        .prefix("lucid-dream-")
-        .tempdir_in(&parent)
-        .expect("create a temporary folder for the bench data")
-}
-
-/// The 1/5/15-minute load averages (Linux), for context next to the numbers.
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg").map_or_else(
-        |_| "unknown".to_owned(),
-        |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
-    )
-}
-
-/// A `/proc/self/status` field in kB (Linux), e.g. `VmHWM`.
-fn proc_status_kb(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|l| {
-        l.strip_prefix(field)?
-            .strip_prefix(':')?
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .ok()
-    })
-}
-
-/// CPU time of the main thread so far (Linux `/proc/thread-self/schedstat`, nanoseconds); the
-/// bench is single-threaded, so this is the process's CPU time. Zero where unavailable.
-fn cpu_time() -> Duration {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .map_or(Duration::ZERO, Duration::from_nanos)
-}
-
-/// Prints one figure line and returns whether it passed.
-fn report(label: &str, value: &str, target: &str, pass: bool) -> bool {
-    let verdict = if pass { "PASS" } else { "FAIL" };
-    println!("{label}: {value} (target {target}) {verdict}");
-    pass
-}
-
-/// Progress and details go to stderr, so stdout holds the figures and their context.
-fn note(text: &str) {
-    eprintln!("  .. {text}");
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn secs(d: Duration) -> String {
-    format!("{:.2} s", d.as_secs_f64())
-}
-
-fn median(samples: &[Duration]) -> Duration {
-    let mut sorted = samples.to_vec();
-    sorted.sort_unstable();
-    sorted[sorted.len() / 2]
-}
-
-fn list(samples: &[Duration], unit: fn(Duration) -> String) -> String {
-    samples
-        .iter()
-        .map(|d| unit(*d))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// RFC 3339 UTC with milliseconds, like Claude Code's timestamps.
-fn iso(epoch_ms: u64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(epoch_ms) * 1_000_000)
-        .expect("bench times are in range");
-    lucid::util::format_time(t)
-}
-
-fn ctx(actor: &str, at_ms: u64) -> Ctx {
-    Ctx {
-        actor: actor.to_owned(),
-        now: iso(at_ms),
-    }
-}
-
-/// `SplitMix64`: small, fast and deterministic.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed ^ 0x9e37_79b9_7f4a_7c15)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + self.below(hi - lo + 1)
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-
-    fn uuid(&mut self) -> String {
-        let (a, b) = (self.next(), self.next());
-        format!(
-            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xfff,
-            ((b >> 48) & 0x3fff) | 0x8000,
-            b & 0xffff_ffff_ffff
-        )
-    }
-
-    fn alnum(&mut self, n: usize) -> String {
-        const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        (0..n)
-            .map(|_| CHARS[self.below(CHARS.len())] as char)
-            .collect()
     }
 }
 
@@ -1501,25 +1328,16 @@ fn figure_dream(cfg: &Config, work: &Path) -> Vec<bool> {
         None,
     )
     .expect("create the store");
-    let puts: Vec<FileChange> = input
-        .files
-        .iter()
-        .map(|f| FileChange::Put {
-            path: f.path.clone(),
-            content: f.content.clone().into_bytes(),
-            expect_sha256: None,
-        })
-        .collect();
-    db.commit(
-        &ctx("bench", BASE_MS - 20 * DAY_MS),
+    commit_import(
+        &mut db,
+        BASE_MS - 20 * DAY_MS,
         STORE,
-        ChangeSet::new(
-            OpSpec::new(OpKind::Import, "import the memory folder"),
-            puts,
-        ),
-    )
-    .expect("commit the memory files")
-    .expect("the import changes the store");
+        "import the memory folder",
+        input
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.content.clone())),
+    );
     let imported: Vec<ImportedFile> = input.sessions.iter().map(imported_file).collect();
     db.store_sessions(&ctx("bench", BASE_MS + 39 * DAY_MS), Some(STORE), &imported)
         .expect("store the sessions");
@@ -1681,25 +1499,16 @@ fn figure_apply(cfg: &Config, work: &Path) -> bool {
             memory.files.len(),
             memory.files.iter().map(|f| f.content.len()).sum::<usize>() / memory.files.len(),
         );
-        let puts: Vec<FileChange> = memory
-            .files
-            .iter()
-            .map(|f| FileChange::Put {
-                path: f.path.clone(),
-                content: f.content.clone().into_bytes(),
-                expect_sha256: None,
-            })
-            .collect();
-        db.commit(
-            &ctx("bench", BASE_MS + 60_000),
+        commit_import(
+            &mut db,
+            BASE_MS + 60_000,
             STORE,
-            ChangeSet::new(
-                OpSpec::new(OpKind::Import, "import the memory folder"),
-                puts,
-            ),
-        )
-        .expect("commit the memory files")
-        .expect("the import changes the store");
+            "import the memory folder",
+            memory
+                .files
+                .iter()
+                .map(|f| (f.path.clone(), f.content.clone())),
+        );
         let run_ctx = ctx("bench", BASE_MS + DAY_MS);
         let outcome = dreaming::run(
             &mut db,

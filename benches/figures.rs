@@ -17,6 +17,8 @@
 //! The data sets are built in a temporary folder under `target/tmp` (or `LUCID_BENCH_DIR`)
 //! and removed at the end (kept with `LUCID_BENCH_KEEP=1`).
 
+mod common;
+
 use std::collections::hash_map::DefaultHasher;
 use std::fmt::Write as _;
 use std::fs;
@@ -24,127 +26,79 @@ use std::hash::{Hash, Hasher};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use lucid::model::OpKind;
 use lucid::store::{ChangeSet, FileChange, OpSpec};
-use lucid::{Ctx, Db, audit};
+use lucid::{Db, audit};
 use serde_json::{Value, json};
+
+use common::{
+    BASE_MS, Only, Scale, commit_import, ctx, env_num, exit_on_failure, iso, keep_or_remove, list,
+    median, ms, note, report, secs, tally, uuid_from, work_dir,
+};
 
 const LUCID: &str = env!("CARGO_BIN_EXE_lucid");
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
 const CORPUS_FALLBACK: &str = "/work/shared/corpus";
 const STORE: &str = "notes";
-/// 2026-03-01T00:00:00Z in milliseconds: the synthetic clock of the generated data.
-const BASE_MS: u64 = 1_772_323_200_000;
 const MB: f64 = 1_000_000.0;
 
 fn main() {
     let cfg = Config::from_env();
-    let work = work_dir();
+    let work = work_dir("lucid-figures-");
     println!(
         "lucid figures: release binary {LUCID}\n  data in {}{}",
         work.path().display(),
-        if (cfg.scale - 1.0).abs() > f64::EPSILON {
-            format!(
-                "\n  LUCID_BENCH_SCALE={}: sizes differ from the issue's, figures are indicative",
-                cfg.scale
-            )
-        } else {
-            String::new()
-        }
+        cfg.scale.note()
     );
     let corpus = corpus_dir();
     let mut results = Vec::new();
-    if cfg.wants("import") {
+    if cfg.only.wants("import") {
         results.push(figure_import(&cfg, &corpus, work.path()));
     }
-    if cfg.wants("log") || cfg.wants("ls") || cfg.wants("at") {
+    if cfg.only.wants("log") || cfg.only.wants("ls") || cfg.only.wants("at") {
         results.extend(figures_store(&cfg, &corpus, work.path()));
     }
-    if cfg.wants("audit") {
+    if cfg.only.wants("audit") {
         results.push(figure_audit(&cfg, work.path()));
     }
-    let failed = results.iter().filter(|ok| !**ok).count();
-    println!(
-        "{} of {} figures PASS{}",
-        results.len() - failed,
-        results.len(),
-        if failed == 0 { "" } else { " (some FAIL)" }
-    );
-    // Removed before `exit`, which would skip the destructor.
-    if std::env::var_os("LUCID_BENCH_KEEP").is_some() {
-        println!("  kept the data in {}", work.keep().display());
-    } else {
-        drop(work);
-    }
-    if failed > 0 {
-        std::process::exit(1);
-    }
+    println!("{}", tally(&results));
+    keep_or_remove(work);
+    exit_on_failure(&results);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Configuration and helpers
+// Configuration and helpers (the shared ones are in `common`)
 
 struct Config {
-    scale: f64,
+    scale: Scale,
     import_bytes: u64,
     memories: usize,
     ops: usize,
     audit_records: usize,
     runs: usize,
-    only: Vec<String>,
+    only: Only,
 }
 
 impl Config {
     fn from_env() -> Self {
-        let scale: f64 = env_num("LUCID_BENCH_SCALE").unwrap_or(1.0);
-        assert!(
-            scale > 0.0,
-            "LUCID_BENCH_SCALE must be a positive number, e.g. 0.05"
-        );
-        let scaled = |n: f64, min: f64| (n * scale).max(min).round();
-        let import_mb: f64 = env_num("LUCID_BENCH_IMPORT_MB").unwrap_or(scaled(100.0, 1.0));
-        // `cargo bench` passes `--bench`; other arguments name the figures to run.
-        let only = std::env::args()
-            .skip(1)
-            .filter(|a| !a.starts_with('-'))
-            .collect();
+        let scale = Scale::from_env();
+        let import_mb: f64 =
+            env_num("LUCID_BENCH_IMPORT_MB").unwrap_or(scale.size(100.0, 1.0) as f64);
         Self {
             scale,
             import_bytes: (import_mb * MB) as u64,
-            memories: env_num("LUCID_BENCH_MEMORIES").unwrap_or(scaled(10_000.0, 10.0) as usize),
+            memories: env_num("LUCID_BENCH_MEMORIES").unwrap_or(scale.size(10_000.0, 10.0)),
             ops: env_num("LUCID_BENCH_OPS")
-                .unwrap_or(scaled(10_000.0, 10.0) as usize)
+                .unwrap_or(scale.size(10_000.0, 10.0))
                 .max(3),
             audit_records: env_num("LUCID_BENCH_AUDIT_RECORDS")
-                .unwrap_or(scaled(1_000_000.0, 100.0) as usize),
+                .unwrap_or(scale.size(1_000_000.0, 100.0)),
             runs: env_num("LUCID_BENCH_RUNS").unwrap_or(10).max(1),
-            only,
+            only: Only::from_args(),
         }
     }
-
-    fn wants(&self, figure: &str) -> bool {
-        self.only.is_empty() || self.only.iter().any(|o| o == figure)
-    }
-}
-
-fn env_num<T: FromStr>(name: &str) -> Option<T> {
-    let raw = std::env::var(name).ok()?;
-    let parsed = raw.trim().parse().ok();
-    assert!(parsed.is_some(), "{name}={raw:?} is not a number");
-    parsed
-}
-
-fn work_dir() -> tempfile::TempDir {
-    let parent = std::env::var_os("LUCID_BENCH_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")), PathBuf::from);
-    fs::create_dir_all(&parent).expect("create the bench data folder");
-    tempfile::Builder::new()
-        .prefix("lucid-figures-")
-        .tempdir_in(&parent)
-        .expect("create a temporary folder for the bench data")
 }
 
 fn corpus_dir() -> PathBuf {
@@ -156,18 +110,6 @@ fn corpus_dir() -> PathBuf {
         .map(PathBuf::from)
         .find(|p| p.join("consolidation").is_dir())
         .expect("the shared corpus (../shared/corpus or /work/shared/corpus) is missing")
-}
-
-/// Prints one figure line and returns whether it passed.
-fn report(label: &str, value: &str, target: &str, pass: bool) -> bool {
-    let verdict = if pass { "PASS" } else { "FAIL" };
-    println!("{label}: {value} (target {target}) {verdict}");
-    pass
-}
-
-/// Progress and details go to stderr, so stdout holds the figures and their context.
-fn note(text: &str) {
-    eprintln!("  .. {text}");
 }
 
 /// Runs the release binary to completion with stdout discarded and returns its wall time.
@@ -196,20 +138,6 @@ fn time_lucid(db: &Path, args: &[&str]) -> Duration {
     took
 }
 
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn secs(d: Duration) -> String {
-    format!("{:.2} s", d.as_secs_f64())
-}
-
-fn median(samples: &[Duration]) -> Duration {
-    let mut sorted = samples.to_vec();
-    sorted.sort_unstable();
-    sorted[sorted.len() / 2]
-}
-
 fn hash_of(parts: impl Hash) -> u64 {
     let mut h = DefaultHasher::new();
     parts.hash(&mut h);
@@ -217,22 +145,7 @@ fn hash_of(parts: impl Hash) -> u64 {
 }
 
 fn uuid_of(parts: impl Hash + Copy) -> String {
-    let (a, b) = (hash_of((parts, 1u8)), hash_of((parts, 2u8)));
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xfff,
-        ((b >> 48) & 0x3fff) | 0x8000,
-        b & 0xffff_ffff_ffff
-    )
-}
-
-/// RFC 3339 UTC with milliseconds, like Claude Code's timestamps.
-fn iso(epoch_ms: u64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(epoch_ms) * 1_000_000)
-        .expect("bench times are in range");
-    lucid::util::format_time(t)
+    uuid_from(hash_of((parts, 1u8)), hash_of((parts, 2u8)))
 }
 
 /// Sorted paths of the files directly in `dir` whose name ends with `suffix`.
@@ -462,10 +375,7 @@ fn figure_import(cfg: &Config, corpus: &Path, work: &Path) -> bool {
     }
     let best = runs.iter().min().copied().unwrap_or_default();
     let rate = bytes as f64 / MB / best.as_secs_f64();
-    println!(
-        "  runs: {}",
-        runs.iter().map(|d| secs(*d)).collect::<Vec<_>>().join(", ")
-    );
+    println!("  runs: {}", list(&runs, secs));
     report(
         &format!(
             "import {:.0} MB of Claude Code transcripts",
@@ -518,13 +428,6 @@ const AREAS: &[&str] = &[
     "platform",
 ];
 
-fn ctx(actor: &str, at_ms: u64) -> Ctx {
-    Ctx {
-        actor: actor.to_owned(),
-        now: iso(at_ms),
-    }
-}
-
 /// Builds the store through the library: one import of `memories` files, then single-file
 /// writes (mostly edits, every 20th a rename) until the store has `ops` operations.
 fn build_store(db_path: &Path, corpus: &Path, memories: usize, ops: usize) -> Duration {
@@ -543,25 +446,13 @@ fn build_store(db_path: &Path, corpus: &Path, memories: usize, ops: usize) -> Du
             AREAS[i % AREAS.len()]
         ));
     }
-    let puts = paths
-        .iter()
-        .zip(&contents)
-        .map(|(p, c)| FileChange::Put {
-            path: p.clone(),
-            content: c.clone().into_bytes(),
-            expect_sha256: None,
-        })
-        .collect();
-    db.commit(
-        &ctx("bench", BASE_MS + 60_000),
+    commit_import(
+        &mut db,
+        BASE_MS + 60_000,
         STORE,
-        ChangeSet::new(
-            OpSpec::new(OpKind::Import, "import memory folder ~/.claude/memory"),
-            puts,
-        ),
-    )
-    .expect("commit the import")
-    .expect("the import changes the store");
+        "import memory folder ~/.claude/memory",
+        paths.iter().cloned().zip(contents.iter().cloned()),
+    );
     note(&format!(
         "import op with {memories} memories: {}",
         secs(start.elapsed())
@@ -647,7 +538,7 @@ fn figures_store(cfg: &Config, corpus: &Path, work: &Path) -> Vec<bool> {
         ("log", vec!["log", "-s", STORE]),
         ("ls", vec!["memory", "ls", "-s", STORE]),
     ] {
-        if !cfg.wants(name) {
+        if !cfg.only.wants(name) {
             continue;
         }
         time_lucid(&db_path, &args);
@@ -666,7 +557,7 @@ fn figures_store(cfg: &Config, corpus: &Path, work: &Path) -> Vec<bool> {
             med < Duration::from_millis(50),
         ));
     }
-    if cfg.wants("at") {
+    if cfg.only.wants("at") {
         let picks: Vec<i64> = (0..20)
             .map(|i| op_ids[i * (op_ids.len() - 1) / 19])
             .collect();

@@ -7,6 +7,7 @@
 //! budget); the answer replaces 40 files and cites 200 quotes. `LUCID_BENCH_RUNS` sets the runs
 //! (default 3), `LUCID_BENCH_DELAY_MS` the mock's delay (default 2000).
 
+mod common;
 #[path = "../tests/it/mock_http.rs"]
 mod mock_http;
 #[path = "../tests/it/mock_llm.rs"]
@@ -22,14 +23,8 @@ use lucid::llm::http::{HttpBackend, Wire};
 use lucid::llm::{ApiKey, CancelToken, EngineConfig};
 use serde_json::{Value, json};
 
+use common::{env_num, exit_on_failure, ms, report};
 use mock_http::{Response, Server};
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn input() -> DreamInput {
     let files = (0..60)
@@ -102,8 +97,8 @@ fn answer() -> Value {
 }
 
 fn main() {
-    let runs = env_num("LUCID_BENCH_RUNS", 3);
-    let delay = Duration::from_millis(env_num("LUCID_BENCH_DELAY_MS", 2000));
+    let runs: u64 = env_num("LUCID_BENCH_RUNS").unwrap_or(3);
+    let delay = Duration::from_millis(env_num("LUCID_BENCH_DELAY_MS").unwrap_or(2000));
     let body = mock_llm::anthropic_tool_reply("memory_operations", &answer());
     let mock = Server::start(move |_| Response::json(200, body.clone()).delay(delay));
     let config = EngineConfig {
@@ -138,22 +133,23 @@ fn main() {
         let overhead = wall.saturating_sub(delay);
         let share = overhead.as_secs_f64() / wall.as_secs_f64() * 100.0;
         println!(
-            "  run {run}: wall {:.1} ms, mock {:.0} ms, engine {:.1} ms ({share:.2} %)",
-            wall.as_secs_f64() * 1e3,
+            "  run {run}: wall {}, mock {:.0} ms, engine {} ({share:.2} %)",
+            ms(wall),
             delay.as_secs_f64() * 1e3,
-            overhead.as_secs_f64() * 1e3
+            ms(overhead)
         );
         shares.push(share);
     }
     shares.sort_by(f64::total_cmp);
     let median = shares[shares.len() / 2];
-    let pass = median < 5.0;
-    println!(
-        "engine overhead with a mock answering in {} ms: median {median:.2} % of the dream's wall time (target < 5 %) {}",
-        delay.as_millis(),
-        if pass { "PASS" } else { "FAIL" }
+    let pass = report(
+        &format!(
+            "engine overhead with a mock answering in {} ms",
+            delay.as_millis()
+        ),
+        &format!("median {median:.2} % of the dream's wall time"),
+        "< 5 %",
+        median < 5.0,
     );
-    if !pass {
-        std::process::exit(1);
-    }
+    exit_on_failure(&[pass]);
 }

@@ -9,6 +9,7 @@
 //!
 //! `LUCID_BENCH_MEMORIES` and `LUCID_BENCH_PUSH` change the sizes.
 
+mod common;
 #[path = "../tests/it/mock_dreams.rs"]
 mod mock_dreams;
 #[path = "../tests/it/mock_http.rs"]
@@ -28,22 +29,11 @@ use lucid::remote::{Client, ManagedAgentsConfig, pull, push};
 use lucid::store::{ChangeSet, FileChange, OpSpec};
 use lucid::{Ctx, Db};
 
-fn size(var: &str, default: usize) -> usize {
-    std::env::var(var)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn report(label: &str, value: &str, target: &str, pass: bool) -> bool {
-    let verdict = if pass { "PASS" } else { "FAIL" };
-    println!("{label}: {value} (target {target}) {verdict}");
-    pass
-}
+use common::{env_num, exit_on_failure, report};
 
 fn main() {
-    let memories = size("LUCID_BENCH_MEMORIES", 10_000);
-    let push_count = size("LUCID_BENCH_PUSH", 1_000).min(memories);
+    let memories = env_num("LUCID_BENCH_MEMORIES").unwrap_or(10_000);
+    let push_count = env_num("LUCID_BENCH_PUSH").unwrap_or(1_000).min(memories);
     let ctx = Ctx {
         actor: "bench".into(),
         now: "2026-07-01T12:00:00.000Z".into(),
@@ -108,7 +98,5 @@ fn main() {
         results.len() - failed,
         results.len()
     );
-    if failed > 0 {
-        std::process::exit(1);
-    }
+    exit_on_failure(&results);
 }

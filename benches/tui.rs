@@ -22,30 +22,33 @@
 //! Databases go to a temporary folder under `target/tmp` (or `LUCID_BENCH_DIR`), removed at
 //! the end (kept with `LUCID_BENCH_KEEP=1`, e.g. to profile `lucid` on `inbox.db`).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use lucid::dream::{Category, ChangeNote, DreamInput, DreamOutput, Engine, EngineError, Evidence};
-use lucid::model::{OpKind, Proposal, ProposalChange};
+use lucid::model::{Proposal, ProposalChange};
 use lucid::review::{self, Resolution};
-use lucid::store::{ChangeSet, FileChange, OpSpec};
 use lucid::tui::action::Action;
 use lucid::tui::keymap::Keymap;
 use lucid::tui::state::{FileReview, Review, State};
 use lucid::tui::update::{Msg, update};
 use lucid::tui::{rows, view};
-use lucid::{Ctx, Db, dreaming};
+use lucid::{Db, dreaming};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use common::{
+    BASE_MS, Only, Scale, commit_import, ctx, env_num, exit_on_failure, iso, keep_or_remove, list,
+    load, median, ms, note, percentile, report, secs, tally, work_dir,
+};
+
 const LUCID: &str = env!("CARGO_BIN_EXE_lucid");
-/// 2026-03-01T00:00:00Z in milliseconds: the synthetic clock of the generated data.
-const BASE_MS: u64 = 1_772_323_200_000;
 const STORE: &str = "bench";
 const WIDTH: u16 = 160;
 const HEIGHT: u16 = 48;
@@ -55,159 +58,49 @@ fn main() {
     println!(
         "lucid TUI figures (2 cores shared; load average {} at start){}",
         load(),
-        if (cfg.scale - 1.0).abs() > f64::EPSILON {
-            format!(
-                "\n  LUCID_BENCH_SCALE={}: sizes differ from the issue's, figures are indicative",
-                cfg.scale
-            )
-        } else {
-            String::new()
-        }
+        cfg.scale.note()
     );
-    let work = work_dir();
+    let work = work_dir("lucid-tui-");
     let mut results = Vec::new();
-    if cfg.wants("frame") {
+    if cfg.only.wants("frame") {
         results.extend(figure_first_frame(&cfg, work.path()));
     }
-    if cfg.wants("diff") {
+    if cfg.only.wants("diff") {
         results.push(figure_diff(&cfg));
     }
-    if cfg.wants("list") {
+    if cfg.only.wants("list") {
         results.push(figure_list(&cfg));
     }
-    let failed = results.iter().filter(|ok| !**ok).count();
-    println!(
-        "{} of {} figures PASS{} (load average {} at the end)",
-        results.len() - failed,
-        results.len(),
-        if failed == 0 { "" } else { " (some FAIL)" },
-        load()
-    );
-    // Removed before `exit`, which would skip the destructor.
-    if std::env::var_os("LUCID_BENCH_KEEP").is_some() {
-        println!("  kept the data in {}", work.keep().display());
-    } else {
-        drop(work);
-    }
-    if failed > 0 {
-        std::process::exit(1);
-    }
+    println!("{} (load average {} at the end)", tally(&results), load());
+    keep_or_remove(work);
+    exit_on_failure(&results);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Configuration and helpers (as in benches/dream.rs)
+// Configuration and helpers (the shared ones are in `common`)
 
 struct Config {
-    scale: f64,
+    scale: Scale,
     proposals: usize,
     changes_per: usize,
     lines: usize,
     items: usize,
     runs: usize,
-    only: Vec<String>,
+    only: Only,
 }
 
 impl Config {
     fn from_env() -> Self {
-        let scale: f64 = env_num("LUCID_BENCH_SCALE").unwrap_or(1.0);
-        assert!(
-            scale > 0.0,
-            "LUCID_BENCH_SCALE must be a positive number, e.g. 0.05"
-        );
-        let scaled = |n: f64, min: f64| (n * scale).max(min).round() as usize;
-        let only = std::env::args()
-            .skip(1)
-            .filter(|a| !a.starts_with('-'))
-            .collect();
+        let scale = Scale::from_env();
         Self {
             scale,
-            proposals: env_num("LUCID_BENCH_PROPOSALS").unwrap_or(scaled(1_000.0, 10.0)),
+            proposals: env_num("LUCID_BENCH_PROPOSALS").unwrap_or(scale.size(1_000.0, 10.0)),
             changes_per: env_num("LUCID_BENCH_CHANGES_PER").unwrap_or(10).max(1),
-            lines: env_num("LUCID_BENCH_LINES").unwrap_or(scaled(10_000.0, 200.0)),
-            items: env_num("LUCID_BENCH_ITEMS").unwrap_or(scaled(10_000.0, 200.0)),
+            lines: env_num("LUCID_BENCH_LINES").unwrap_or(scale.size(10_000.0, 200.0)),
+            items: env_num("LUCID_BENCH_ITEMS").unwrap_or(scale.size(10_000.0, 200.0)),
             runs: env_num("LUCID_BENCH_RUNS").unwrap_or(10).max(1),
-            only,
+            only: Only::from_args(),
         }
-    }
-
-    fn wants(&self, figure: &str) -> bool {
-        self.only.is_empty() || self.only.iter().any(|o| o == figure)
-    }
-}
-
-fn env_num<T: FromStr>(name: &str) -> Option<T> {
-    let raw = std::env::var(name).ok()?;
-    let parsed = raw.trim().parse().ok();
-    assert!(parsed.is_some(), "{name}={raw:?} is not a number");
-    parsed
-}
-
-fn work_dir() -> tempfile::TempDir {
-    let parent = std::env::var_os("LUCID_BENCH_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")), PathBuf::from);
-    std::fs::create_dir_all(&parent).expect("create the bench data folder");
-    tempfile::Builder::new()
-        .prefix("lucid-tui-")
-        .tempdir_in(&parent)
-        .expect("create a temporary folder for the bench data")
-}
-
-/// The 1/5/15-minute load averages (Linux), for context next to the numbers.
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg").map_or_else(
-        |_| "unknown".to_owned(),
-        |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
-    )
-}
-
-/// Prints one figure line and returns whether it passed.
-fn report(label: &str, value: &str, target: &str, pass: bool) -> bool {
-    let verdict = if pass { "PASS" } else { "FAIL" };
-    println!("{label}: {value} (target {target}) {verdict}");
-    pass
-}
-
-/// Progress and details go to stderr, so stdout holds the figures and their context.
-fn note(text: &str) {
-    eprintln!("  .. {text}");
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn secs(d: Duration) -> String {
-    format!("{:.2} s", d.as_secs_f64())
-}
-
-fn median(samples: &[Duration]) -> Duration {
-    let mut sorted = samples.to_vec();
-    sorted.sort_unstable();
-    sorted[sorted.len() / 2]
-}
-
-/// The `p`-th percentile (nearest rank) of `samples`.
-fn percentile(samples: &[Duration], p: f64) -> Duration {
-    let mut sorted = samples.to_vec();
-    sorted.sort_unstable();
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn list(samples: &[Duration], unit: fn(Duration) -> String) -> String {
-    samples
-        .iter()
-        .map(|d| unit(*d))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn ctx(at_ms: u64) -> Ctx {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000)
-        .expect("bench times are in range");
-    Ctx {
-        actor: "bench".to_owned(),
-        now: lucid::util::format_time(t),
     }
 }
 
@@ -282,25 +175,15 @@ impl Engine for Rotate {
 fn build_db(cfg: &Config, path: &Path) -> (usize, usize) {
     let files = (cfg.changes_per * 20).max(200);
     let mut db = Db::open(path).expect("open the bench database");
-    db.create_store(&ctx(BASE_MS), STORE, "bench: tui", None)
+    db.create_store(&ctx("bench", BASE_MS), STORE, "bench: tui", None)
         .expect("create the store");
-    let puts = (0..files)
-        .map(|f| FileChange::Put {
-            path: format!("/topics/topic-{f:04}.md"),
-            content: topic(f, 30).into_bytes(),
-            expect_sha256: None,
-        })
-        .collect();
-    db.commit(
-        &ctx(BASE_MS + 60_000),
+    commit_import(
+        &mut db,
+        BASE_MS + 60_000,
         STORE,
-        ChangeSet::new(
-            OpSpec::new(OpKind::Import, "import the memory folder"),
-            puts,
-        ),
-    )
-    .expect("commit the memory")
-    .expect("the import changes the store");
+        "import the memory folder",
+        (0..files).map(|f| (format!("/topics/topic-{f:04}.md"), topic(f, 30))),
+    );
     let engine = Rotate {
         per: cfg.changes_per,
         next: AtomicUsize::new(0),
@@ -309,7 +192,7 @@ fn build_db(cfg: &Config, path: &Path) -> (usize, usize) {
     for k in 0..cfg.proposals {
         let outcome = dreaming::run(
             &mut db,
-            &ctx(BASE_MS + 120_000 + k as u64 * 60_000),
+            &ctx("bench", BASE_MS + 120_000 + k as u64 * 60_000),
             &engine,
             STORE,
             Vec::new(),
@@ -458,7 +341,7 @@ fn proposal(id: i64, changes: usize) -> Proposal {
         store: format!("store-{}", id % 13),
         base_op_id: 1,
         state: "pending".into(),
-        created_at: ctx(BASE_MS + id as u64 * 60_000).now,
+        created_at: iso(BASE_MS + id as u64 * 60_000),
         engine: "builtin".into(),
         categories: BTreeMap::from([("stale".to_owned(), changes)]),
         flags: Vec::new(),
@@ -535,7 +418,7 @@ fn figure_diff(cfg: &Config) -> bool {
         toggle_layout: false,
     };
     let mut state = State::new(Keymap::default_keys(), WIDTH, HEIGHT);
-    state.now = Some(ctx(BASE_MS).now);
+    state.now = Some(iso(BASE_MS));
     let _ = update(&mut state, Msg::InboxLoaded(vec![proposal(1, 1)]));
     let _ = update(&mut state, Msg::Action(Action::Open));
     let _ = update(&mut state, Msg::ProposalLoaded(Box::new(review)));
@@ -577,7 +460,7 @@ fn figure_list(cfg: &Config) -> bool {
     let n = cfg.items;
     let items: Vec<Proposal> = (1..=n as i64).map(|id| proposal(id, 10)).collect();
     let mut state = State::new(Keymap::default_keys(), WIDTH, HEIGHT);
-    state.now = Some(ctx(BASE_MS + n as u64 * 60_000).now);
+    state.now = Some(iso(BASE_MS + n as u64 * 60_000));
     let _ = update(&mut state, Msg::InboxLoaded(items));
     let mut term = terminal();
     term.draw(|f| view::render(&state, f)).expect("draw");
