@@ -1561,7 +1561,8 @@ fn name_kind(name: &str) -> Option<NameKind> {
 }
 
 fn value_ok(kind: NameKind, v: &[u8]) -> bool {
-    if is_placeholder(v) || v.iter().any(|&x| x == b' ' || x == b'\t') {
+    // A conjunction of pure tests, cheapest first: the placeholder words last.
+    if v.is_empty() || v.iter().any(|&x| x == b' ' || x == b'\t') {
         return false;
     }
     if v.windows(3).any(|w| w == b"://") || matches!(v[0], b'/' | b'.' | b'~' | b'\\') {
@@ -1582,10 +1583,11 @@ fn value_ok(kind: NameKind, v: &[u8]) -> bool {
     if ident {
         return false;
     }
-    match kind {
+    let strong = match kind {
         NameKind::Password => v.len() >= 8 && distinct(v) >= 6,
         NameKind::Secret => v.len() >= 16 && distinct(v) >= 8 && entropy(v) >= 3.0,
-    }
+    };
+    strong && !is_placeholder(v)
 }
 
 /// A value that is a credential on its own: long, varied, high-entropy.

@@ -1,5 +1,7 @@
 //! The secret scan as it was before the single-pass prefilter (each rule walking the whole
-//! text), kept verbatim as the reference the differential test compares [`super::find`] with.
+//! text), kept verbatim as the reference the differential test compares [`super::find`] with:
+//! the rule drivers, and the helpers the new scan reorders or rewrites (`name_kind`,
+//! `name_words`, `value_ok`, `strong_token`), which shadow the module's own here.
 
 // Verbatim copies: keep them as they were, lints included.
 #![allow(clippy::many_single_char_names)]
@@ -456,4 +458,51 @@ fn name_kind(name: &str) -> Option<NameKind> {
         .windows(2)
         .any(|p| p[1] == "key" && NAME_PAIR_FIRST.contains(&p[0].as_str()));
     pair.then_some(NameKind::Secret)
+}
+
+fn value_ok(kind: NameKind, v: &[u8]) -> bool {
+    if is_placeholder(v) || v.iter().any(|&x| x == b' ' || x == b'\t') {
+        return false;
+    }
+    if v.windows(3).any(|w| w == b"://") || matches!(v[0], b'/' | b'.' | b'~' | b'\\') {
+        return false;
+    }
+    // Plain words and identifiers (`true`, `null`, `REPLACE_ME`, `secrets.NPM_TOKEN`,
+    // `dev-only-not-secret`) carry no digits; a number alone is a setting.
+    let (l, u, d, _) = classes(v);
+    if !d || !(l || u) {
+        return false;
+    }
+    let ident = v.iter().all(|&x| is_word(x) || x == b'.')
+        && v.split(|&x| x == b'.').all(|p| {
+            p.first()
+                .is_some_and(|f| f.is_ascii_alphabetic() || *f == b'_')
+        })
+        && v.contains(&b'.');
+    if ident {
+        return false;
+    }
+    match kind {
+        NameKind::Password => v.len() >= 8 && distinct(v) >= 6,
+        NameKind::Secret => v.len() >= 16 && distinct(v) >= 8 && entropy(v) >= 3.0,
+    }
+}
+
+/// A value that is a credential on its own: long, varied, high-entropy.
+fn strong_token(v: &[u8]) -> bool {
+    // Hex (with dashes or slashes) is a hash, a UUID or an id far more often than a secret.
+    let hexish = v
+        .iter()
+        .all(|&x| x.is_ascii_hexdigit() || matches!(x, b'-' | b'/' | b'.'));
+    !hexish
+        && v.len() >= 20
+        && !is_placeholder(v)
+        && entropy(v) >= 3.5
+        && distinct(v) >= 12
+        && v.iter()
+            .all(|&x| x.is_ascii_alphanumeric() || b"+/=_.~-".contains(&x))
+        && {
+            let (l, u, d, _) = classes(v);
+            (d && l && u) || (d && (l || u) && v.len() >= 32)
+        }
 }

@@ -273,7 +273,7 @@ pub fn session_open(out: &mut String, s: &Session, part: Option<(usize, usize)>)
 /// Noise the model does not need: system events (unless they report an error) and empty ones.
 fn skipped(e: &Event) -> bool {
     let system = e.role.as_deref() == Some("system") || e.kind == "system";
-    (system && !e.is_error) || e.text.trim().is_empty()
+    (system && !e.is_error) || e.text.chars().all(char::is_whitespace)
 }
 
 /// Appends one condensed event as an element; returns false when the event is skipped.
