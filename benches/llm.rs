@@ -8,12 +8,29 @@
 //!    (`EvidenceIndex::new` + `validate::operations_with` + `EvidenceIndex::holds` for every
 //!    quote of the resulting notes): under 200 ms (median of the runs).
 //!
-//! The input is synthetic, deterministic and generated in memory: user requests and corrections,
-//! assistant text with `[tool_use NAME] {…}` lines, tool results (Rust code, test and build logs,
-//! directory listings, JSON; about 6 % errors; about 1 % carrying an API key, a token, a password
-//! in a URL or a private key), ANSI colour codes, and a few system events. The response creates,
-//! replaces, renames and deletes files; most quotes are real substrings of the cited events or
-//! files, about one in ten is fabricated.
+//! The input is synthetic, deterministic and generated in memory, shaped like Claude Code
+//! transcripts as the importer stores them, where most bytes are tool output. Per 100 events:
+//! - 46 tool results (one block, one in ten with two or three): file reads as `   12→code`
+//!   lines (35 %; 10 to 600 lines, most 60 to 200), command output (30 %: test runs with colour
+//!   codes, compiler errors, git and directory listings; 1 to 400 lines), grep hits or paths
+//!   (15 %), edit confirmations with a `cat -n` snippet (15 %) and to-do JSON (5 %); mean about
+//!   6 KB, so nearly all are cut to `tool_output_chars`. About 6 % are errors, about 1 % carry an
+//!   API key, a token, a password in a URL or a private key (half of them past the cut).
+//! - 46 assistant messages: half a bare `[tool_use NAME] {…}` line (Read, Bash, Grep, Glob, Edit
+//!   with old and new code, `TodoWrite`; inputs cut to 2,000 chars as the importer does), four in
+//!   ten a sentence or three and a tool use, one in eight prose alone (50 to 700 words), one in
+//!   eight with a second tool use; mean about 600 B.
+//! - 5 user prompts: mostly one short line (3 to 30 words), one in ten a paragraph, one in twenty
+//!   a pasted log; about 1 in 200 with a secret.
+//! - 3 system events (hooks), which the condenser skips.
+//!
+//! About 620 MB of event text, of which about 135 MB is sent: the realistic mix sends more than
+//! an all-prose one would, because nearly every tool result fills its 800-char cut. The response
+//! creates, replaces, renames and deletes files; most quotes are real substrings of the cited
+//! events or files, about one in ten is fabricated.
+//!
+//! Wall time on this shared machine depends on its load; figure 1 also prints the CPU time of
+//! the process (user + system, every thread) around each run.
 //!
 //! `LUCID_BENCH_SCALE=0.05` multiplies every size for a quick smoke run; `LUCID_BENCH_SESSIONS`,
 //! `LUCID_BENCH_EVENTS`, `LUCID_BENCH_FILES` and `LUCID_BENCH_RUNS` set one each. Arguments after
@@ -59,6 +76,7 @@ fn main() {
         input.files.len(),
         ms(started.elapsed())
     ));
+    note(&mix(&input));
     let mut results = Vec::new();
     if cfg.wants("plan") {
         results.push(figure_plan(&cfg, &input));
@@ -231,17 +249,19 @@ const WORDS: &[&str] = &[
     "router",
     "metrics",
 ];
-const TOOLS: &[&str] = &["Bash", "Read", "Edit", "Grep", "Write", "Glob"];
-
 fn words(rng: &mut Rng, n: usize) -> String {
     let mut s = String::new();
+    push_words(rng, &mut s, n);
+    s
+}
+
+fn push_words(rng: &mut Rng, s: &mut String, n: usize) {
     for i in 0..n {
         if i > 0 {
             s.push(' ');
         }
         s.push_str(rng.pick(WORDS));
     }
-    s
 }
 
 fn secret(rng: &mut Rng) -> String {
@@ -261,120 +281,338 @@ fn secret(rng: &mut Rng) -> String {
     }
 }
 
-fn tool_output(rng: &mut Rng) -> String {
-    let mut s = String::new();
-    let lines = rng.range(1, 24);
-    match rng.below(4) {
-        0 => {
-            for i in 0..lines {
-                let w = rng.pick(WORDS);
-                let _ = writeln!(
-                    s,
-                    "{i:>4}\tpub fn {w}_{i}(input: &[u8]) -> Result<Vec<String>, Error> {{ let x = {}; }}",
-                    rng.below(1000)
-                );
-            }
-        }
-        1 => {
-            for i in 0..lines {
-                let _ = writeln!(
-                    s,
-                    "\x1b[32mtest\x1b[0m {}::{}_{i} ... ok ({} ms)",
-                    rng.pick(WORDS),
-                    rng.pick(WORDS),
-                    rng.below(500)
-                );
-            }
-        }
+/// A project path such as `/Users/dev/app/src/cache/worker.rs`.
+fn path(rng: &mut Rng) -> String {
+    format!(
+        "/Users/dev/app/src/{}/{}.rs",
+        rng.pick(WORDS),
+        rng.pick(WORDS)
+    )
+}
+
+/// One line of source code (Rust, some TypeScript and Python), without a newline.
+fn code_line(rng: &mut Rng, out: &mut String) {
+    let (a, b, c) = (rng.pick(WORDS), rng.pick(WORDS), rng.pick(WORDS));
+    let num = rng.below(4096);
+    let _ = match rng.below(14) {
+        0 => write!(out, "    let {a}_{b} = {c}.{a}(&{b})?;"),
+        1 => write!(
+            out,
+            "pub fn {a}_{b}(&self, {c}: &str) -> Result<Vec<String>, Error> {{"
+        ),
         2 => {
-            for _ in 0..lines {
-                let _ = writeln!(
-                    s,
-                    "-rw-r--r--  1 dev staff {:>7} Mar  3 10:{:02} src/{}/{}.rs",
-                    rng.below(90_000),
-                    rng.below(60),
-                    rng.pick(WORDS),
-                    rng.pick(WORDS)
-                );
-            }
+            out.push_str("    // ");
+            push_words(rng, out, 9);
+            Ok(())
         }
-        _ => {
-            s.push('[');
-            for i in 0..lines {
-                let _ = write!(
-                    s,
-                    "{{\"id\":{i},\"name\":\"{}\",\"status\":\"{}\",\"note\":\"{}\"}},",
-                    rng.pick(WORDS),
-                    rng.pick(&["ok", "failed", "pending"]),
-                    words(rng, 6)
-                );
-            }
-            s.push_str("{}]");
+        3 => write!(out, "use crate::{a}::{{{b}, {c}_config}};"),
+        4 => write!(
+            out,
+            "        {a}: {b}.get(\"{c}_key\").cloned().unwrap_or_default(),"
+        ),
+        5 => write!(out, "    }}"),
+        6 => write!(out, "#[derive(Debug, Clone, PartialEq)]"),
+        7 => write!(out, "    if {a}.len() > {num} && !{b}_path.is_empty() {{"),
+        8 => write!(
+            out,
+            "        return Err(Error::Io(format!(\"{a} {{}} failed: {{e}}\", {b})));"
+        ),
+        9 => write!(
+            out,
+            "    const MAX_{}: usize = {num};",
+            a.to_ascii_uppercase()
+        ),
+        10 => write!(
+            out,
+            "  const {a} = await fetch(`${{base}}/api/{b}?limit={num}`, {{ headers }});"
+        ),
+        11 => write!(
+            out,
+            "    {a}_token = os.environ.get(\"{}_TOKEN\")",
+            b.to_ascii_uppercase()
+        ),
+        12 => write!(
+            out,
+            "        assert_eq!({a}.{b}(), Some({num}), \"{c} <= {num}\");"
+        ),
+        _ => Ok(()),
+    };
+}
+
+/// A file as Claude Code's Read tool returns it: `     1→code` lines (the arrow is U+2192).
+fn read_result(rng: &mut Rng, s: &mut String) {
+    let lines = match rng.below(20) {
+        0..=5 => rng.range(10, 60),
+        6..=14 => rng.range(60, 200),
+        _ => rng.range(200, 600),
+    };
+    let first = 1 + rng.below(3) * rng.below(400);
+    for i in first..first + lines {
+        let _ = write!(s, "{i:>6}\u{2192}");
+        code_line(rng, s);
+        s.push('\n');
+    }
+}
+
+/// Command output: test runs with colour codes, compiler errors, git and directory listings.
+fn bash_result(rng: &mut Rng, s: &mut String) {
+    let lines = match rng.below(10) {
+        0..=3 => rng.range(1, 5),
+        4..=7 => rng.range(10, 60),
+        _ => rng.range(100, 400),
+    };
+    let style = rng.below(5);
+    for i in 0..lines {
+        let (a, b) = (rng.pick(WORDS), rng.pick(WORDS));
+        let _ = match style {
+            0 => writeln!(
+                s,
+                "test {a}::tests::{b}_{i} ... \x1b[32mok\x1b[0m ({} ms)",
+                rng.below(500)
+            ),
+            1 => writeln!(
+                s,
+                "   Compiling {a}-{b} v0.{}.{} (/Users/dev/app/crates/{a})",
+                rng.below(20),
+                rng.below(10)
+            ),
+            2 => writeln!(
+                s,
+                "error[E0308]: mismatched types\n  --> src/{a}/{b}.rs:{}:{}\n   |\n{:>4} |     let {a}: usize = {b}.len() as u32;",
+                rng.below(900),
+                rng.below(80),
+                rng.below(900)
+            ),
+            3 => writeln!(
+                s,
+                "{} {} fix({a}): {b} handles {} retries",
+                rng.alnum(7).to_ascii_lowercase(),
+                if i % 3 == 0 { "M " } else { "??" },
+                rng.below(9)
+            ),
+            _ => writeln!(
+                s,
+                "-rw-r--r--  1 dev staff {:>7} Mar  3 10:{:02} src/{a}/{b}.rs",
+                rng.below(90_000),
+                rng.below(60)
+            ),
+        };
+    }
+}
+
+/// Grep hits (`path:line:text`) or Glob paths.
+fn search_result(rng: &mut Rng, s: &mut String) {
+    let lines = rng.range(3, 60);
+    let grep = rng.below(2) == 0;
+    for _ in 0..lines {
+        if grep {
+            let _ = write!(
+                s,
+                "src/{}/{}.rs:{}:",
+                rng.pick(WORDS),
+                rng.pick(WORDS),
+                rng.below(900)
+            );
+            code_line(rng, s);
+            s.push('\n');
+        } else {
+            s.push_str(&path(rng));
+            s.push('\n');
         }
     }
-    if rng.below(100) == 0 {
+}
+
+/// The confirmation of an Edit or Write, with a `cat -n` snippet.
+fn edit_result(rng: &mut Rng, s: &mut String) {
+    let _ = writeln!(
+        s,
+        "The file {} has been updated. Here's the result of running `cat -n` on a snippet of the edited file:",
+        path(rng)
+    );
+    let first = rng.range(1, 400);
+    for i in first..first + rng.range(4, 14) {
+        let _ = write!(s, "{i:>6}\u{2192}");
+        code_line(rng, s);
+        s.push('\n');
+    }
+}
+
+/// A tool result block: the label, then the tool's output; some carry a secret (half of them
+/// past the cut, where no request sees them).
+fn tool_result(rng: &mut Rng, s: &mut String, error: bool) {
+    s.push_str(if error {
+        "[tool_result error] "
+    } else {
+        "[tool_result] "
+    });
+    let leak = rng.below(100) == 0;
+    if leak && rng.below(2) == 0 {
         s.push_str(&secret(rng));
         s.push('\n');
     }
-    s
+    if error {
+        let _ = writeln!(
+            s,
+            "Exit code 101\nerror[E0599]: no method named `{}` found in src/{}.rs:{}",
+            rng.pick(WORDS),
+            rng.pick(WORDS),
+            rng.below(900)
+        );
+    }
+    match rng.below(20) {
+        0..=6 => read_result(rng, s),
+        7..=12 => bash_result(rng, s),
+        13..=15 => search_result(rng, s),
+        16..=18 => edit_result(rng, s),
+        _ => {
+            s.push_str("{\"todos\":[");
+            for i in 0..rng.range(2, 12) {
+                let _ = write!(
+                    s,
+                    "{{\"content\":\"{}\",\"status\":\"{}\",\"id\":\"{i}\"}},",
+                    words(rng, 7),
+                    rng.pick(&["pending", "in_progress", "completed"])
+                );
+            }
+            s.push_str("{}]}");
+        }
+    }
+    if leak && rng.below(2) == 0 {
+        s.push_str(&secret(rng));
+        s.push('\n');
+    }
+    while s.ends_with('\n') {
+        s.pop();
+    }
 }
 
-fn event(rng: &mut Rng, s: usize, e: usize) -> Event {
-    let (kind, role, is_error, text) = match rng.below(100) {
-        0..=3 => (
-            "system",
-            "system",
-            false,
-            format!("hook ran: {}", words(rng, 4)),
+/// A `[tool_use NAME] {…}` line as the importer renders it (inputs cut to 2,000 chars there).
+fn tool_use(rng: &mut Rng, s: &mut String) {
+    let (tool, input) = match rng.below(20) {
+        0..=5 => ("Read", json!({"file_path": path(rng)})),
+        6..=11 => (
+            "Bash",
+            json!({"command": format!("cargo test -p {} -- {}", rng.pick(WORDS), rng.pick(WORDS)),
+                   "description": format!("Run the {} tests", rng.pick(WORDS))}),
         ),
-        4..=21 => {
-            let text = match rng.below(10) {
-                0 => format!(
-                    "Use {}, not {}. {}",
-                    rng.pick(WORDS),
-                    rng.pick(WORDS),
-                    words(rng, 8)
-                ),
-                1 => format!(
-                    "The {} note is out of date: {}",
-                    rng.pick(WORDS),
-                    words(rng, 12)
-                ),
-                _ => format!(
-                    "Please {} the {} and {}",
-                    words(rng, 3),
-                    words(rng, 4),
-                    words(rng, 20)
-                ),
-            };
-            ("user", "user", false, text)
-        }
-        22..=51 => {
-            let tool = rng.pick(TOOLS);
-            let text = format!(
-                "I will check the {} first.\n[tool_use {tool}] {{\"command\":\"cargo test -p {} -- {}\",\"description\":\"{}\"}}",
-                words(rng, 3),
-                rng.pick(WORDS),
-                rng.pick(WORDS),
-                words(rng, 10)
-            );
-            ("assistant", "assistant", false, text)
-        }
-        52..=57 => {
-            let text = format!(
-                "[tool_result error] error[E0308]: mismatched types in src/{}.rs:{}\n{}",
-                rng.pick(WORDS),
-                rng.below(900),
-                tool_output(rng)
-            );
-            ("tool_result", "tool", true, text)
+        12..=13 => (
+            "Grep",
+            json!({"pattern": format!("fn {}_", rng.pick(WORDS)), "path": "src",
+                   "output_mode": "content", "-n": true}),
+        ),
+        14 => (
+            "Glob",
+            json!({"pattern": format!("src/**/*{}*.rs", rng.pick(WORDS))}),
+        ),
+        15..=18 => {
+            let mut old = String::new();
+            let mut new = String::new();
+            for _ in 0..rng.range(2, 20) {
+                code_line(rng, &mut old);
+                old.push('\n');
+                code_line(rng, &mut new);
+                new.push('\n');
+            }
+            (
+                "Edit",
+                json!({"file_path": path(rng), "old_string": old, "new_string": new}),
+            )
         }
         _ => (
-            "tool_result",
-            "tool",
-            false,
-            format!("[tool_result] {}", tool_output(rng)),
+            "TodoWrite",
+            json!({"todos": (0..rng.range(2, 8)).map(|i| json!({
+                "content": words(rng, 8), "status": "pending", "activeForm": words(rng, 4),
+                "id": i.to_string()})).collect::<Vec<_>>()}),
         ),
+    };
+    let input = input.to_string();
+    let cut = input
+        .char_indices()
+        .nth(2_000)
+        .map_or(input.as_str(), |(i, _)| &input[..i]);
+    let _ = write!(s, "[tool_use {tool}] {cut}");
+}
+
+/// Assistant prose of `lo` to `hi` words, in sentences.
+fn prose(rng: &mut Rng, s: &mut String, (lo, hi): (usize, usize)) {
+    let mut left = rng.range(lo, hi);
+    while left > 0 {
+        let k = rng.range(6, 18).min(left);
+        s.push_str(["The ", "I ", "Now the ", "This "][rng.below(4)]);
+        push_words(rng, s, k);
+        s.push_str(". ");
+        left -= k;
+    }
+    s.pop();
+}
+
+/// One event of a Claude Code session as the importer stores it. The mix (per 100 events):
+/// 3 system, 5 user prompts, 46 assistant messages, 46 tool results; see the module docs.
+fn event(rng: &mut Rng, s: usize, e: usize) -> Event {
+    let mut text = String::new();
+    let (kind, role, is_error) = match rng.below(100) {
+        0..=2 => {
+            text.push_str("hook ran: ");
+            push_words(rng, &mut text, 4);
+            ("system", "system", false)
+        }
+        3..=7 => {
+            match rng.below(20) {
+                0..=16 => {
+                    let _ = write!(
+                        text,
+                        "{} the {} {}",
+                        rng.pick(&["Please fix", "Use", "Don't touch", "Now check"]),
+                        rng.pick(WORDS),
+                        words(rng, 3 + (e % 28))
+                    );
+                }
+                17..=18 => prose(rng, &mut text, (40, 120)),
+                _ => {
+                    text.push_str("Here is the log:\n");
+                    bash_result(rng, &mut text);
+                }
+            }
+            if rng.below(200) == 0 {
+                text.push_str("\nuse this: ");
+                text.push_str(&secret(rng));
+            }
+            ("user", "user", false)
+        }
+        8..=53 => {
+            match rng.below(50) {
+                0..=24 => tool_use(rng, &mut text),
+                25..=43 => {
+                    prose(rng, &mut text, (8, 45));
+                    text.push('\n');
+                    tool_use(rng, &mut text);
+                }
+                44..=48 => prose(rng, &mut text, (50, 250)),
+                _ => prose(rng, &mut text, (300, 700)),
+            }
+            if rng.below(8) == 0 {
+                text.push('\n');
+                tool_use(rng, &mut text);
+            }
+            ("assistant", "assistant", false)
+        }
+        _ => {
+            let n = if rng.below(10) == 0 {
+                rng.range(2, 3)
+            } else {
+                1
+            };
+            let mut error = false;
+            for i in 0..n {
+                if i > 0 {
+                    text.push('\n');
+                }
+                let this = rng.below(100) < 6;
+                error |= this;
+                tool_result(rng, &mut text, this);
+            }
+            ("tool_result", "tool", error)
+        }
     };
     Event {
         id: format!("evt-{s:03}-{e:05}"),
@@ -434,21 +672,77 @@ fn build_input(cfg: &Config) -> DreamInput {
     }
 }
 
+/// Events and mean text bytes per kind, for the record next to the figures.
+fn mix(input: &DreamInput) -> String {
+    let mut kinds: Vec<(&str, usize, usize)> = Vec::new();
+    for e in input.sessions.iter().flat_map(|s| &s.events) {
+        match kinds.iter_mut().find(|k| k.0 == e.kind) {
+            Some(k) => {
+                k.1 += 1;
+                k.2 += e.text.len();
+            }
+            None => kinds.push((&e.kind, 1, e.text.len())),
+        }
+    }
+    kinds.sort_by_key(|k| usize::MAX - k.2);
+    let total: usize = kinds.iter().map(|k| k.1).sum();
+    let parts: Vec<String> = kinds
+        .iter()
+        .map(|(kind, n, bytes)| {
+            format!(
+                "{kind} {:.0} % (mean {} B)",
+                *n as f64 * 100.0 / total.max(1) as f64,
+                bytes / n
+            )
+        })
+        .collect();
+    format!("mix: {}", parts.join(", "))
+}
+
+/// User and system CPU time of this process so far (Linux `/proc/self/stat`, in clock ticks of
+/// 10 ms), so a figure can be read on a loaded machine where wall time overstates the work.
+fn cpu_time() -> Option<(Duration, Duration)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| -> Option<Duration> {
+        Some(Duration::from_millis(f.get(i)?.parse::<u64>().ok()? * 10))
+    };
+    Some((ticks(11)?, ticks(12)?))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Figure 1: plan
 
 fn figure_plan(cfg: &Config, input: &DreamInput) -> bool {
     let opts = PromptOptions::from_config(&EngineConfig::anthropic());
     let mut runs = Vec::new();
+    let mut cpu = Vec::new();
+    let mut sys = Vec::new();
     let mut shape = String::new();
     for _ in 0..cfg.runs {
+        let c = cpu_time();
         let t = Instant::now();
         let plan = prompt::plan(input, &opts).expect("plan");
         runs.push(t.elapsed());
-        shape = describe(&plan);
+        if let (Some(a), Some(b)) = (c, cpu_time()) {
+            cpu.push((b.0 + b.1).saturating_sub(a.0 + a.1));
+            sys.push(b.1.saturating_sub(a.1));
+        }
+        shape = format!("{}; digest {}", describe(&plan), digest(&plan));
         drop(plan);
     }
     note(&format!("plan: {shape}; runs {}", list(&runs)));
+    if !cpu.is_empty() {
+        note(&format!(
+            "plan: CPU time (user + system, all threads, 10 ms ticks) median {} (system {}), \
+             runs {}",
+            ms(median(&cpu)),
+            ms(median(&sys)),
+            list(&cpu)
+        ));
+    }
     let best = runs.iter().min().copied().unwrap_or_default();
     let med = median(&runs);
     report(
@@ -462,6 +756,24 @@ fn figure_plan(cfg: &Config, input: &DreamInput) -> bool {
         "< 300 ms",
         med < Duration::from_millis(300),
     )
+}
+
+/// A digest of every request's purpose, prompts and estimate: equal digests, equal bytes.
+fn digest(plan: &Plan) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let reqs: Vec<&LlmRequest> = match plan {
+        Plan::Single(r) => vec![r],
+        Plan::MapReduce { extract } => extract.iter().collect(),
+    };
+    for r in reqs {
+        for part in [&r.purpose, &r.system, &r.user] {
+            h.update(part.len().to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        h.update(r.estimated_input_tokens.to_le_bytes());
+    }
+    hex::encode(&h.finalize()[..8])
 }
 
 fn describe(plan: &Plan) -> String {

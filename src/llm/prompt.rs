@@ -70,11 +70,55 @@ impl From<&EngineConfig> for PromptOptions {
 /// where English prose runs about 4) plus one token per non-ASCII char (CJK, emoji and accented
 /// letters rarely share a token). One pass over the bytes, no tokenizer.
 pub fn estimate_tokens(text: &str) -> u64 {
-    let bytes = text.as_bytes();
-    let ascii = bytes.iter().filter(|b| b.is_ascii()).count() as u64;
-    // Lead bytes of multi-byte chars: 0b11xx_xxxx.
-    let wide = bytes.iter().filter(|&&b| b >= 0xc0).count() as u64;
-    (ascii * 2).div_ceil(7) + wide
+    Counts::of(text).tokens()
+}
+
+/// What [`estimate_tokens`] counts: ASCII bytes and lead bytes of multi-byte chars. The counts
+/// of a concatenation are the sums of its pieces' counts, so each event is counted once, right
+/// after it is rendered, and a request's estimate is summed from its events'.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Counts {
+    ascii: u64,
+    wide: u64,
+}
+
+impl Counts {
+    fn of(text: &str) -> Self {
+        let mut c = Self::default();
+        // Counted in `u8` lanes, 255 bytes at a time, so the loop vectorises well.
+        for chunk in text.as_bytes().chunks(255) {
+            let (mut ascii, mut wide) = (0u8, 0u8);
+            for &b in chunk {
+                ascii = ascii.wrapping_add(u8::from(b.is_ascii()));
+                // Lead bytes of multi-byte chars: 0b11xx_xxxx.
+                wide = wide.wrapping_add(u8::from(b >= 0xc0));
+            }
+            c.ascii += u64::from(ascii);
+            c.wide += u64::from(wide);
+        }
+        c
+    }
+
+    fn tokens(self) -> u64 {
+        (self.ascii * 2).div_ceil(7) + self.wide
+    }
+}
+
+impl std::ops::Add for Counts {
+    type Output = Self;
+
+    fn add(self, o: Self) -> Self {
+        Self {
+            ascii: self.ascii + o.ascii,
+            wide: self.wide + o.wide,
+        }
+    }
+}
+
+impl std::iter::Sum for Counts {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::default(), |a, b| a + b)
+    }
 }
 
 /// What a dream sends.
@@ -87,49 +131,75 @@ pub enum Plan {
     MapReduce { extract: Vec<LlmRequest> },
 }
 
-/// A session's condensed events, rendered once: the event elements back to back and where each
-/// ends, so a session too big for one request can be cut between events.
+/// A session's condensed events, rendered once: the event elements back to back, where each
+/// ends and its token counts, so a session too big for one request can be cut between events.
 struct Condensed<'a> {
     session: &'a Session,
     events: String,
     ends: Vec<usize>,
+    counts: Vec<Counts>,
+}
+
+impl Condensed<'_> {
+    fn counts(&self) -> Counts {
+        self.counts.iter().copied().sum()
+    }
 }
 
 fn condense(s: &Session, c: Condense) -> Condensed<'_> {
-    let mut events = String::new();
+    // Room for the element tags and a cut tool output per event, so the buffer rarely grows.
+    let size: usize = s
+        .events
+        .iter()
+        .map(|e| e.text.len().min(c.tool_output_chars.saturating_mul(2)) + 96)
+        .sum();
+    let mut events = String::with_capacity(size);
     let mut ends = Vec::with_capacity(s.events.len());
+    let mut counts = Vec::with_capacity(s.events.len());
     for e in &s.events {
+        let start = events.len();
         if envelope::push_event(&mut events, e, c) {
             ends.push(events.len());
+            counts.push(Counts::of(&events[start..]));
         }
     }
     Condensed {
         session: s,
         events,
         ends,
+        counts,
     }
+}
+
+/// Inputs of at least this many events are condensed, and their requests built, on two threads.
+const PARALLEL_EVENTS: usize = 20_000;
+
+/// `f` of every item, in order; on two threads (half the items each) when `parallel` (the
+/// result does not depend on the threads).
+fn map_halves<'a, T: Sync, R: Send>(
+    items: &'a [T],
+    parallel: bool,
+    f: impl Fn(&'a T) -> R + Sync,
+) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    if !parallel || threads < 2 || items.len() < 2 {
+        return items.iter().map(&f).collect();
+    }
+    let (a, b) = items.split_at(items.len() / 2);
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| b.iter().map(&f).collect::<Vec<_>>());
+        let mut out: Vec<R> = a.iter().map(&f).collect();
+        // A panic in the helper thread is a bug in this module; repeat the work here then.
+        out.extend(second.join().unwrap_or_else(|_| b.iter().map(&f).collect()));
+        out
+    })
 }
 
 /// Condenses every session, on two threads for inputs of at least `min_events` events (the work
 /// is per session; the result does not depend on the threads).
 fn condense_all_with(input: &DreamInput, c: Condense, min_events: usize) -> Vec<Condensed<'_>> {
     let events: usize = input.sessions.iter().map(|s| s.events.len()).sum();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
-    if threads < 2 || events < min_events || input.sessions.len() < 2 {
-        return input.sessions.iter().map(|s| condense(s, c)).collect();
-    }
-    let (a, b) = input.sessions.split_at(input.sessions.len() / 2);
-    std::thread::scope(|scope| {
-        let second = scope.spawn(|| b.iter().map(|s| condense(s, c)).collect::<Vec<_>>());
-        let mut out: Vec<Condensed<'_>> = a.iter().map(|s| condense(s, c)).collect();
-        // A panic in the helper thread is a bug in this module; repeat the work here then.
-        out.extend(
-            second
-                .join()
-                .unwrap_or_else(|_| b.iter().map(|s| condense(s, c)).collect()),
-        );
-        out
-    })
+    map_halves(&input.sessions, events >= min_events, |s| condense(s, c))
 }
 
 fn store_block(input: &DreamInput) -> String {
@@ -149,14 +219,18 @@ fn session_element(out: &mut String, c: &Condensed<'_>, part: Option<(usize, usi
     out.push_str("</session>\n");
 }
 
+/// A request; `tokens` are the estimated tokens of `system` and `user` when the caller has
+/// counted them already.
 fn request(
     purpose: String,
     system: String,
     user: String,
     (schema_name, schema, schema_tokens): (&str, &serde_json::Value, u64),
     max_tokens: u32,
+    tokens: Option<u64>,
 ) -> LlmRequest {
-    let estimated_input_tokens = estimate_tokens(&system) + estimate_tokens(&user) + schema_tokens;
+    let estimated_input_tokens =
+        tokens.unwrap_or_else(|| estimate_tokens(&system) + estimate_tokens(&user)) + schema_tokens;
     LlmRequest {
         purpose,
         system,
@@ -203,11 +277,9 @@ fn tokens_of(schema: &serde_json::Value) -> u64 {
 /// parts (`extract:<id>#<n>`, from 1) when one session alone is over the budget.
 pub fn plan(input: &DreamInput, opts: &PromptOptions) -> Result<Plan, LlmError> {
     let (system, store, base_tokens) = consolidation_base(input, opts, None)?;
-    let condensed = condense_all_with(input, opts.condense(), 20_000);
-    let session_tokens: u64 = condensed
-        .iter()
-        .map(|c| estimate_tokens(&c.events) + 40)
-        .sum();
+    let events: usize = input.sessions.iter().map(|s| s.events.len()).sum();
+    let condensed = condense_all_with(input, opts.condense(), PARALLEL_EVENTS);
+    let session_tokens: u64 = condensed.iter().map(|c| c.counts().tokens() + 40).sum();
     let schema = operations_schema();
     if base_tokens + session_tokens + WRAP_TOKENS <= opts.input_budget_tokens {
         let mut user = store;
@@ -224,13 +296,15 @@ pub fn plan(input: &DreamInput, opts: &PromptOptions) -> Result<Plan, LlmError> 
             user,
             schema_ref,
             opts.max_tokens,
+            None,
         );
         return Ok(Plan::Single(req));
     }
     let system = text::extract_system(input);
+    let system_tokens = estimate_tokens(&system);
     let schema = signals_schema();
     let schema_tokens = tokens_of(&schema);
-    let fixed = estimate_tokens(&system) + schema_tokens + WRAP_TOKENS;
+    let fixed = system_tokens + schema_tokens + WRAP_TOKENS;
     let Some(room) = opts.input_budget_tokens.checked_sub(fixed) else {
         return Err(LlmError::Config(format!(
             "an input budget of {} tokens leaves no room for session text (the extraction \
@@ -238,45 +312,85 @@ pub fn plan(input: &DreamInput, opts: &PromptOptions) -> Result<Plan, LlmError> 
             opts.input_budget_tokens
         )));
     };
+    let shared = Extraction {
+        system: &system,
+        system_tokens,
+        schema: &schema,
+        schema_tokens,
+        max_tokens: opts.max_tokens,
+    };
+    let per_session = map_halves(&condensed, events >= PARALLEL_EVENTS, |c| {
+        extraction_requests(c, room, &shared)
+    });
     let mut extract = Vec::new();
-    for c in condensed.iter().filter(|c| !c.ends.is_empty()) {
-        let parts = split(c, room)?;
-        let n = parts.len();
-        for (i, body) in parts.into_iter().enumerate() {
-            let mut user = String::with_capacity(body.len() + 256);
-            user.push_str("<sessions>\n");
-            let (purpose, part) = if n == 1 {
-                (format!("extract:{}", c.session.id), None)
-            } else {
-                (
-                    format!("extract:{}#{}", c.session.id, i + 1),
-                    Some((i + 1, n)),
-                )
-            };
-            session_element(&mut user, c, part, body);
-            user.push_str("</sessions>\n");
-            let schema_ref = (SIGNALS, &schema, schema_tokens);
-            extract.push(request(
-                purpose,
-                system.clone(),
-                user,
-                schema_ref,
-                opts.max_tokens,
-            ));
-        }
+    for requests in per_session {
+        extract.extend(requests?);
     }
     Ok(Plan::MapReduce { extract })
 }
 
-/// Cuts a session's events into consecutive runs of at most `room` estimated tokens.
-fn split<'c>(c: &'c Condensed<'_>, room: u64) -> Result<Vec<&'c str>, LlmError> {
-    if estimate_tokens(&c.events) <= room {
-        return Ok(vec![c.events.as_str()]);
+/// What every extraction request shares.
+struct Extraction<'a> {
+    system: &'a str,
+    system_tokens: u64,
+    schema: &'a serde_json::Value,
+    schema_tokens: u64,
+    max_tokens: u32,
+}
+
+/// The extraction requests of one session: one, or one per part when it is over `room`.
+fn extraction_requests(
+    c: &Condensed<'_>,
+    room: u64,
+    x: &Extraction<'_>,
+) -> Result<Vec<LlmRequest>, LlmError> {
+    if c.ends.is_empty() {
+        return Ok(Vec::new());
+    }
+    let parts = split(c, room)?;
+    let n = parts.len();
+    let mut out = Vec::with_capacity(n);
+    for (i, (body, body_counts)) in parts.into_iter().enumerate() {
+        let mut user = String::with_capacity(body.len() + 256);
+        user.push_str("<sessions>\n");
+        let (purpose, part) = if n == 1 {
+            (format!("extract:{}", c.session.id), None)
+        } else {
+            (
+                format!("extract:{}#{}", c.session.id, i + 1),
+                Some((i + 1, n)),
+            )
+        };
+        envelope::session_open(&mut user, c.session, part);
+        let head = user.len();
+        user.push_str(body);
+        user.push_str("</session>\n</sessions>\n");
+        let wrap = Counts::of(&user[..head]) + Counts::of(&user[head + body.len()..]);
+        let tokens = x.system_tokens + (wrap + body_counts).tokens();
+        out.push(request(
+            purpose,
+            x.system.to_owned(),
+            user,
+            (SIGNALS, x.schema, x.schema_tokens),
+            x.max_tokens,
+            Some(tokens),
+        ));
+    }
+    Ok(out)
+}
+
+/// Cuts a session's events into consecutive runs of at most `room` estimated tokens, each with
+/// its token counts.
+fn split<'c>(c: &'c Condensed<'_>, room: u64) -> Result<Vec<(&'c str, Counts)>, LlmError> {
+    let all = c.counts();
+    if all.tokens() <= room {
+        return Ok(vec![(c.events.as_str(), all)]);
     }
     let mut parts = Vec::new();
     let (mut start, mut prev, mut used) = (0, 0, 0);
-    for &end in &c.ends {
-        let t = estimate_tokens(&c.events[prev..end]);
+    let mut part = Counts::default();
+    for (&end, &counts) in c.ends.iter().zip(&c.counts) {
+        let t = counts.tokens();
         if t > room {
             return Err(LlmError::Config(format!(
                 "one event of session {} is about {t} tokens, over the {room} tokens an \
@@ -285,14 +399,16 @@ fn split<'c>(c: &'c Condensed<'_>, room: u64) -> Result<Vec<&'c str>, LlmError> 
             )));
         }
         if used + t > room {
-            parts.push(&c.events[start..prev]);
+            parts.push((&c.events[start..prev], part));
             start = prev;
             used = 0;
+            part = Counts::default();
         }
         used += t;
+        part = part + counts;
         prev = end;
     }
-    parts.push(&c.events[start..prev]);
+    parts.push((&c.events[start..prev], part));
     Ok(parts)
 }
 
@@ -375,5 +491,6 @@ pub fn consolidate_with_signals(
         user,
         schema_ref,
         opts.max_tokens,
+        None,
     ))
 }

@@ -2,7 +2,11 @@
 //! pseudo-XML elements whose untrusted text (contents, ids, paths, attributes) is cleaned and
 //! escaped so it can neither close nor open a tag. Pure and deterministic: same input, same bytes.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::sync::LazyLock;
+
+use memchr::memmem;
 
 use crate::dream::{Event, MemoryFile, Session};
 use crate::secrets;
@@ -43,11 +47,33 @@ fn entity_like(b: &[u8], i: usize) -> bool {
         .any(|e| rest.starts_with(e))
 }
 
+/// Bytes that may need escaping in element content (`TEXT`) and attribute values (`ATTR`):
+/// `<`, `&`, controls but `\n` and `\t` (all of them in attributes), DEL, the lead bytes of
+/// non-ASCII chars (C1 controls and invisible formatting chars), and in attributes `>` and `"`.
+/// The precise test is in [`push_escaped`]; every other byte is copied as it is.
+static MAYBE_SPECIAL: [[bool; 256]; 2] = {
+    let mut t = [[false; 256]; 2];
+    let mut b = 0;
+    while b < 256 {
+        let text = matches!(b as u8, b'<' | b'&' | 0x7f | 0xc2..=0xf4)
+            || (b < 0x20 && b != b'\n' as usize && b != b'\t' as usize);
+        t[0][b] = text;
+        t[1][b] = text || matches!(b as u8, b'\n' | b'\t' | b'>' | b'"');
+        b += 1;
+    }
+    t
+};
+
 fn push_escaped(out: &mut String, text: &str, attr: bool) {
     let bytes = text.as_bytes();
+    let maybe = &MAYBE_SPECIAL[usize::from(attr)];
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
+        if !maybe[usize::from(bytes[i])] {
+            i += 1;
+            continue;
+        }
         let special = match bytes[i] {
             b'\n' | b'\t' | b'>' | b'"' => attr,
             b'<' => {
@@ -74,6 +100,16 @@ fn push_escaped(out: &mut String, text: &str, attr: bool) {
 
 /// Whether the char starting at byte `i` (non-ASCII) needs a stand-in.
 fn special_char(text: &str, i: usize) -> bool {
+    // Three-byte chars from U+2080 on (arrows, box drawing, CJK, …) are neither controls nor
+    // invisible formatting chars (those in that range are U+FEFF and U+FFF9..=U+FFFB): a quick
+    // no for the common non-ASCII text of tool output.
+    let b = text.as_bytes();
+    if let (Some(&lead), Some(&second)) = (b.get(i), b.get(i + 1))
+        && (0xe2..=0xee).contains(&lead)
+        && !(lead == 0xe2 && second < 0x82)
+    {
+        return false;
+    }
     text[i..]
         .chars()
         .next()
@@ -132,30 +168,73 @@ fn skip_ansi(b: &[u8], i: usize) -> usize {
     }
 }
 
+/// The byte index where the char after the first `max` chars of `s` starts (`None` when `s`
+/// has at most `max` chars): `s.char_indices().nth(max)`, counting chars 64 bytes at a time.
+fn char_end(s: &str, max: usize) -> Option<usize> {
+    let b = s.as_bytes();
+    if b.len() <= max {
+        return None;
+    }
+    // Char starts are the bytes but UTF-8 continuation bytes; at most 64 fit a `u8` count.
+    let starts = |chunk: &[u8]| {
+        usize::from(
+            chunk
+                .iter()
+                .fold(0u8, |n, &x| n.wrapping_add(u8::from(x & 0xc0 != 0x80))),
+        )
+    };
+    let (mut i, mut chars) = (0, 0);
+    while let Some(chunk) = b.get(i..i + 64) {
+        let n = starts(chunk);
+        if chars + n > max {
+            break;
+        }
+        chars += n;
+        i += 64;
+    }
+    while i < b.len() {
+        if b[i] & 0xc0 != 0x80 {
+            if chars == max {
+                return Some(i);
+            }
+            chars += 1;
+        }
+        i += 1;
+    }
+    None
+}
+
 /// The first `max` chars of `s`, and how many chars were cut.
 fn cut(s: &str, max: usize) -> (&str, usize) {
-    match s.char_indices().nth(max) {
+    match char_end(s, max) {
         None => (s, 0),
-        Some((end, _)) => (&s[..end], s[end..].chars().count()),
+        Some(end) => (&s[..end], s[end..].chars().count()),
     }
 }
 
 /// Appends redacted, escaped text cut to `max` chars, with a `[… N more chars]` marker when cut.
 /// The scan for secrets runs over the kept part plus 256 bytes, so a secret straddling the cut is
 /// still found (longer ones are private keys, found from their header even when cut, and JWTs,
-/// whose visible head is not the secret part); the redacted text is cut again afterwards.
+/// whose visible head is not the secret part); the redacted text is cut again afterwards. Only
+/// that window is scanned and only the kept part escaped: the rest of a long tool output is
+/// counted, never copied.
 fn push_cut(out: &mut String, text: &str, max: usize) {
     const MARGIN: usize = 256;
     if text.len() <= max {
         // Fewer bytes than the limit in chars: nothing to cut.
-        push_text(out, &secrets::redact(text));
+        push_text(out, &secrets::redacted(text));
         return;
     }
-    let (window, _) = cut(text, max.saturating_add(MARGIN));
-    let redacted = secrets::redact(window);
-    let (kept, _) = cut(&redacted, max);
-    let (_, dropped) = cut(text, max);
-    push_text(out, kept);
+    let end = char_end(text, max);
+    let window = end
+        .and_then(|e| char_end(&text[e..], MARGIN).map(|w| e + w))
+        .map_or(text, |w| &text[..w]);
+    match secrets::redacted(window) {
+        // Nothing redacted: the kept part is the text up to the cut.
+        Cow::Borrowed(_) => push_text(out, &text[..end.unwrap_or(text.len())]),
+        Cow::Owned(redacted) => push_text(out, cut(&redacted, max).0),
+    }
+    let dropped = end.map_or(0, |e| text[e..].chars().count());
     if dropped > 0 {
         let _ = write!(out, " [… {dropped} more chars]");
     }
@@ -168,7 +247,7 @@ pub fn push_file(out: &mut String, f: &MemoryFile) {
     out.push_str("\" written_at=\"");
     push_attr(out, &f.written_at);
     out.push_str("\">\n");
-    push_text(out, &secrets::redact(&f.content));
+    push_text(out, &secrets::redacted(&f.content));
     if !f.content.ends_with('\n') {
         out.push('\n');
     }
@@ -194,7 +273,7 @@ pub fn session_open(out: &mut String, s: &Session, part: Option<(usize, usize)>)
 /// Noise the model does not need: system events (unless they report an error) and empty ones.
 fn skipped(e: &Event) -> bool {
     let system = e.role.as_deref() == Some("system") || e.kind == "system";
-    (system && !e.is_error) || e.text.trim().is_empty()
+    (system && !e.is_error) || e.text.chars().all(char::is_whitespace)
 }
 
 /// Appends one condensed event as an element; returns false when the event is skipped.
@@ -242,12 +321,14 @@ pub fn push_event(out: &mut String, e: &Event, c: Condense) -> bool {
 /// Splits an event's text into parts at lines opening a tool use or result (the importers join
 /// text blocks, `[tool_use NAME] {…}` and `[tool_result] …` with newlines).
 fn parts(text: &str) -> impl Iterator<Item = &str> {
+    static TOOL_LINE: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new("\n[tool_"));
     let mut rest = Some(text);
     std::iter::from_fn(move || {
         let t = rest?;
         let mut from = 0;
         loop {
-            let Some(k) = t[from..].find("\n[tool_") else {
+            let Some(k) = TOOL_LINE.find(&t.as_bytes()[from..]) else {
                 rest = None;
                 return Some(t);
             };
@@ -338,6 +419,28 @@ mod tests {
                 "[tool_result] a\nb"
             ]
         );
+    }
+
+    #[test]
+    fn char_end_is_the_nth_char_index() {
+        let mixed = "aé€😀\u{200B}b".repeat(40);
+        for s in ["", "abc", "é", mixed.as_str(), &"x".repeat(200)] {
+            for max in 0..=s.len() + 2 {
+                let want = s.char_indices().nth(max).map(|(i, _)| i);
+                assert_eq!(char_end(s, max), want, "{s:?} {max}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_quick_no_for_non_ascii_agrees_with_the_char_test() {
+        let mut s = String::new();
+        for c in ('\u{80}'..=char::MAX).filter(|c| c.len_utf8() > 1) {
+            s.clear();
+            s.push(c);
+            let slow = c.is_control() || crate::sanitize::is_invisible_format(c);
+            assert_eq!(special_char(&s, 0), slow, "U+{:04X}", c as u32);
+        }
     }
 
     #[test]

@@ -269,6 +269,28 @@ fn a_session_over_budget_is_split_between_events() {
 }
 
 #[test]
+fn summed_token_counts_equal_counting_the_request() {
+    // The extraction requests add up per-event counts; counting their text gives the same.
+    let mut input = many_sessions(3, 60);
+    input.sessions[1].events[3].text = "naïve → 😀 \u{200B} ü".repeat(30);
+    input.sessions[2] = hostile().sessions[0].clone();
+    for budget in [2_200, 2_500, 3_500, 8_000] {
+        let Plan::MapReduce { extract } = plan(&input, &opts(budget)).expect("plan") else {
+            panic!("expected map-reduce at {budget}");
+        };
+        let schema = tokens_of(&signals_schema());
+        for r in &extract {
+            assert_eq!(
+                r.estimated_input_tokens,
+                estimate_tokens(&r.system) + estimate_tokens(&r.user) + schema,
+                "{}",
+                r.purpose
+            );
+        }
+    }
+}
+
+#[test]
 fn a_store_over_budget_is_a_config_error_with_numbers() {
     let mut input = many_sessions(1, 1);
     input
