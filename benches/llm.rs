@@ -36,8 +36,9 @@
 //! `LUCID_BENCH_EVENTS`, `LUCID_BENCH_FILES` and `LUCID_BENCH_RUNS` set one each. Arguments after
 //! `--` pick figures by name: `plan`, `validate` (default: both).
 
+mod common;
+
 use std::fmt::Write as _;
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use lucid::dream::{DreamInput, Event, MemoryFile, Session};
@@ -45,6 +46,8 @@ use lucid::llm::prompt::{self, Plan, PromptOptions};
 use lucid::llm::validate::{self, EvidenceIndex};
 use lucid::llm::{EngineConfig, LlmRequest};
 use serde_json::{Value, json};
+
+use common::{Rng, env_num, list, load, median, ms, note, report};
 
 fn main() {
     let cfg = Config::from_env();
@@ -136,85 +139,6 @@ impl Config {
 
     fn wants(&self, figure: &str) -> bool {
         self.only.is_empty() || self.only.iter().any(|o| o == figure)
-    }
-}
-
-fn env_num<T: FromStr>(name: &str) -> Option<T> {
-    let raw = std::env::var(name).ok()?;
-    let parsed = raw.trim().parse().ok();
-    assert!(parsed.is_some(), "{name}={raw:?} is not a number");
-    parsed
-}
-
-/// The 1/5/15-minute load averages (Linux), for context next to the numbers.
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg").map_or_else(
-        |_| "unknown".to_owned(),
-        |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
-    )
-}
-
-fn report(label: &str, value: &str, target: &str, pass: bool) -> bool {
-    let verdict = if pass { "PASS" } else { "FAIL" };
-    println!("{label}: {value} (target {target}) {verdict}");
-    pass
-}
-
-fn note(text: &str) {
-    eprintln!("  .. {text}");
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn median(samples: &[Duration]) -> Duration {
-    let mut sorted = samples.to_vec();
-    sorted.sort_unstable();
-    sorted[sorted.len() / 2]
-}
-
-fn list(samples: &[Duration]) -> String {
-    samples
-        .iter()
-        .map(|d| ms(*d))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `SplitMix64`: small, fast and deterministic.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed ^ 0x9e37_79b9_7f4a_7c15)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + self.below(hi - lo + 1)
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-
-    fn alnum(&mut self, n: usize) -> String {
-        const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        (0..n)
-            .map(|_| CHARS[self.below(CHARS.len())] as char)
-            .collect()
     }
 }
 
@@ -733,14 +657,14 @@ fn figure_plan(cfg: &Config, input: &DreamInput) -> bool {
         shape = format!("{}; digest {}", describe(&plan), digest(&plan));
         drop(plan);
     }
-    note(&format!("plan: {shape}; runs {}", list(&runs)));
+    note(&format!("plan: {shape}; runs {}", list(&runs, ms)));
     if !cpu.is_empty() {
         note(&format!(
             "plan: CPU time (user + system, all threads, 10 ms ticks) median {} (system {}), \
              runs {}",
             ms(median(&cpu)),
             ms(median(&sys)),
-            list(&cpu)
+            list(&cpu, ms)
         ));
     }
     let best = runs.iter().min().copied().unwrap_or_default();
@@ -912,7 +836,7 @@ fn figure_validate(cfg: &Config, input: &DreamInput) -> bool {
         "validate: {} operations -> {files} files, {notes} notes, {quotes} quotes checked, \
          {held} hold; runs {}",
         cfg.ops,
-        list(&runs)
+        list(&runs, ms)
     ));
     let med = median(&runs);
     report(
