@@ -88,6 +88,11 @@ impl Fleet {
         self.cmd(args).output().expect("run lucid")
     }
 
+    /// `lucid dream --store team --engine ENGINE --json`.
+    fn dream(&self, engine: &str) -> Value {
+        self.ok_json(&["dream", "--store", "team", "--engine", engine, "--json"])
+    }
+
     /// How many dreams or proposals `lucid dream|proposal ls` lists.
     fn listed(&self, what: &str) -> usize {
         self.ok_json(&[what, "ls", "--json"])
@@ -144,7 +149,7 @@ fn model(wire: &'static str, answer: Value) -> Server {
 fn dream_end_to_end(wire: &'static str) {
     let mock = model(wire, consolidation("we use pnpm, not npm", "u-1"));
     let f = Fleet::new(wire, &mock.url());
-    let out = f.ok_json(&["dream", "--store", "team", "--engine", wire, "--json"]);
+    let out = f.dream(wire);
     let pid = out["proposal_id"].as_i64().expect("a proposal");
     assert_eq!(out["changes"], 1, "{out}");
 
@@ -253,14 +258,7 @@ fn fabricated_evidence_is_flagged_not_kept_silently() {
         consolidation("we switched to yarn last week", "u-1"),
     );
     let f = Fleet::new("anthropic", &mock.url());
-    let out = f.ok_json(&[
-        "dream",
-        "--store",
-        "team",
-        "--engine",
-        "anthropic",
-        "--json",
-    ]);
+    let out = f.dream("anthropic");
     let pid = out["proposal_id"].to_string();
     let shown = f.ok_json(&["proposal", "show", &pid, "--json"]);
     assert!(
@@ -272,14 +270,7 @@ fn fabricated_evidence_is_flagged_not_kept_silently() {
     // A cited event that does not exist is as fabricated as a quote that is not in it.
     let mock = model("anthropic", consolidation("we use pnpm, not npm", "u-404"));
     let f = Fleet::new("anthropic", &mock.url());
-    let out = f.ok_json(&[
-        "dream",
-        "--store",
-        "team",
-        "--engine",
-        "anthropic",
-        "--json",
-    ]);
+    let out = f.dream("anthropic");
     let shown = f.ok_json(&[
         "proposal",
         "show",
@@ -546,14 +537,7 @@ fn hostile_text_stays_inside_the_envelope_golden_request() {
         "--agent",
         "web",
     ]);
-    f.ok_json(&[
-        "dream",
-        "--store",
-        "team",
-        "--engine",
-        "anthropic",
-        "--json",
-    ]);
+    f.dream("anthropic");
 
     let requests = mock.requests();
     let body = String::from_utf8(requests[0].body.clone()).expect("utf-8 body");
