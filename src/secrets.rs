@@ -154,10 +154,89 @@ const LINE_PATTERNS: [&str; 3] = [" -p", " -u ", " --user "];
 
 struct Anchors {
     automaton: DFA,
+    /// The automaton's transitions as one flat table the walk reads directly: see [`Table`].
+    table: Table,
     /// The longest pattern, in bytes.
     longest: usize,
     /// The rule bits of each pattern.
     bits: Vec<u32>,
+}
+
+/// The automaton's states renumbered densely, with bytes that act alike merged into classes:
+/// `next[s + class[byte]]` is the state after `byte` from the state whose row starts at `s`
+/// (rows are `stride` wide, so a state is its row's start), with [`Table::MATCH`] set when that
+/// state is a match state. Built from [`DFA::next_state`] for every state and byte, so a walk of
+/// the table visits exactly the automaton's states: one lookup a byte and one bit test for a
+/// match, where the automaton's own step also checks bounds and compares state ids.
+struct Table {
+    class: [u8; 256],
+    next: Vec<u32>,
+    /// The automaton's id of each state, by row.
+    ids: Vec<aho_corasick::automaton::StateID>,
+    stride: usize,
+    start: u32,
+}
+
+impl Table {
+    /// Set on a transition into a match state.
+    const MATCH: u32 = 1 << 31;
+
+    fn new(dfa: &DFA) -> Self {
+        use aho_corasick::automaton::StateID;
+        use std::collections::HashMap;
+        let start = dfa
+            .start_state(Anchored::No)
+            .expect("an unanchored automaton has an unanchored start");
+        // Every state reachable from the start, and its transition on each of the 256 bytes.
+        let mut ids: Vec<StateID> = vec![start];
+        let mut index: HashMap<StateID, usize> = HashMap::from([(start, 0)]);
+        let mut rows: Vec<[usize; 256]> = Vec::new();
+        while rows.len() < ids.len() {
+            let from = ids[rows.len()];
+            let row = std::array::from_fn(|b| {
+                let to = dfa.next_state(Anchored::No, from, b as u8);
+                *index.entry(to).or_insert_with(|| {
+                    ids.push(to);
+                    ids.len() - 1
+                })
+            });
+            rows.push(row);
+        }
+        // Bytes whose column is the same in every row share a class.
+        let mut classes: HashMap<Vec<usize>, u8> = HashMap::new();
+        let mut class = [0u8; 256];
+        let mut first = Vec::new();
+        for (b, c) in class.iter_mut().enumerate() {
+            let column: Vec<usize> = rows.iter().map(|r| r[b]).collect();
+            let n = classes.len();
+            *c = *classes.entry(column).or_insert_with(|| {
+                first.push(b);
+                u8::try_from(n).expect("at most 256 classes")
+            });
+        }
+        let stride = first.len();
+        let entry = |to: usize| {
+            let row = u32::try_from(to * stride).expect("the table fits u32 offsets");
+            assert!(row < Self::MATCH, "the table fits 31-bit offsets");
+            let id = ids[to];
+            if dfa.is_special(id) && dfa.is_match(id) {
+                row | Self::MATCH
+            } else {
+                row
+            }
+        };
+        let next = rows
+            .iter()
+            .flat_map(|r| first.iter().map(|&b| entry(r[b])))
+            .collect();
+        Self {
+            class,
+            next,
+            ids,
+            stride,
+            start: 0,
+        }
+    }
 }
 
 static ANCHORS: LazyLock<Anchors> = LazyLock::new(|| {
@@ -192,6 +271,7 @@ static ANCHORS: LazyLock<Anchors> = LazyLock::new(|| {
         .build(patterns.keys())
         .expect("the anchor patterns are a fixed, small set of ASCII strings");
     Anchors {
+        table: Table::new(&automaton),
         automaton,
         longest: patterns.keys().map(String::len).max().unwrap_or(1),
         bits: patterns.into_values().collect(),
@@ -219,32 +299,46 @@ fn anchors(text: &str) -> Vec<(usize, u32, usize)> {
 fn anchors_in(text: &str, streams: usize) -> Vec<(usize, u32, usize)> {
     let a = &*ANCHORS;
     let dfa = &a.automaton;
+    let (table, class, ids, stride) = (
+        &a.table.next[..],
+        &a.table.class,
+        &a.table.ids,
+        a.table.stride,
+    );
     let b = text.as_bytes();
     let mut hits: Vec<(usize, u32, usize)> = Vec::new();
-    let Ok(start) = dfa.start_state(Anchored::No) else {
-        return hits;
-    };
-    let mut record = |sid, end: usize| {
+    let mut record = |row: u32, end: usize| {
+        let sid = ids[(row & !Table::MATCH) as usize / stride];
         for k in 0..dfa.match_len(sid) {
             let pid = dfa.match_pattern(sid, k);
             let len = dfa.pattern_len(pid);
             hits.push((end - len, a.bits[pid.as_usize()], len));
         }
     };
+    let step = |s: u32, byte: u8| {
+        table[(s & !Table::MATCH) as usize + usize::from(class[usize::from(byte)])]
+    };
     // Slice j: matches ending in (keep[j], to[j]], walked from `from[j]`.
     let n = b.len();
     let keep: [usize; STREAMS] = std::array::from_fn(|j| n * j / streams);
     let to: [usize; STREAMS] = std::array::from_fn(|j| n * (j + 1) / streams);
     let from: [usize; STREAMS] = std::array::from_fn(|j| keep[j].saturating_sub(a.longest - 1));
-    let mut sid = [start; STREAMS];
+    let mut sid = [a.table.start; STREAMS];
     let together = (0..streams).map(|j| to[j] - from[j]).min().unwrap_or(0);
     if streams == STREAMS {
-        for step in 0..together {
+        let slices: [&[u8]; STREAMS] = std::array::from_fn(|j| &b[from[j]..from[j] + together]);
+        // Four slices in step: `i` indexes each of them.
+        #[allow(clippy::needless_range_loop)]
+        for i in 0..together {
             for j in 0..STREAMS {
-                let i = from[j] + step;
-                sid[j] = dfa.next_state(Anchored::No, sid[j], b[i]);
-                if dfa.is_special(sid[j]) && dfa.is_match(sid[j]) && i >= keep[j] {
-                    record(sid[j], i + 1);
+                sid[j] = step(sid[j], slices[j][i]);
+            }
+            if sid.iter().fold(0, |all, &s| all | s) & Table::MATCH != 0 {
+                for j in 0..STREAMS {
+                    let at = from[j] + i;
+                    if sid[j] & Table::MATCH != 0 && at >= keep[j] {
+                        record(sid[j], at + 1);
+                    }
                 }
             }
         }
@@ -253,8 +347,8 @@ fn anchors_in(text: &str, streams: usize) -> Vec<(usize, u32, usize)> {
     for j in 0..streams {
         let mut s = sid[j];
         for (i, &byte) in b.iter().enumerate().take(to[j]).skip(from[j] + done) {
-            s = dfa.next_state(Anchored::No, s, byte);
-            if dfa.is_special(s) && dfa.is_match(s) && i >= keep[j] {
+            s = step(s, byte);
+            if s & Table::MATCH != 0 && i >= keep[j] {
                 record(s, i + 1);
             }
         }

@@ -131,43 +131,143 @@ pub enum Plan {
     MapReduce { extract: Vec<LlmRequest> },
 }
 
-/// A session's condensed events, rendered once: the event elements back to back, where each
-/// ends and its token counts, so a session too big for one request can be cut between events.
+/// One extraction request's user text, built in place: `<sessions>\n`, the session's opening
+/// tag (`head` bytes in all), the events (`head..end`), then, once finished, the closing tags.
+struct Part {
+    user: String,
+    head: usize,
+    end: usize,
+    counts: Counts,
+    /// The sum of the events' own token estimates (what the split compares with the room).
+    used: u64,
+}
+
+/// The closing tags of an extraction request's user text.
+const PART_TAIL: &str = "</session>\n</sessions>\n";
+
+impl Part {
+    fn new(s: &Session, part: Option<(usize, usize)>, capacity: usize) -> Self {
+        let mut user = String::with_capacity(capacity);
+        user.push_str("<sessions>\n");
+        envelope::session_open(&mut user, s, part);
+        let head = user.len();
+        Self {
+            user,
+            head,
+            end: head,
+            counts: Counts::default(),
+            used: 0,
+        }
+    }
+
+    fn body(&self) -> &str {
+        &self.user[self.head..self.end]
+    }
+
+    /// Gives the part the opening tag of `part` (the same bytes are overwritten in place).
+    fn retag(&mut self, s: &Session, part: Option<(usize, usize)>) {
+        let mut open = String::with_capacity(self.head + 32);
+        open.push_str("<sessions>\n");
+        envelope::session_open(&mut open, s, part);
+        if open.len() != self.head || self.user[..self.head] != open {
+            self.user.replace_range(..self.head, &open);
+            self.end = self.end + open.len() - self.head;
+            self.head = open.len();
+        }
+    }
+}
+
+/// A session's condensed events, rendered once, straight into the user text of its extraction
+/// requests: cut between events into parts of at most `room` estimated tokens (one part when the
+/// whole session fits), each with its token counts.
 struct Condensed<'a> {
     session: &'a Session,
-    events: String,
-    ends: Vec<usize>,
-    counts: Vec<Counts>,
+    /// At least one; the events of all parts back to back are the session's condensed events.
+    parts: Vec<Part>,
+    /// Events kept (not skipped).
+    events: usize,
+    /// The estimate of the first event over the room on its own.
+    too_big: Option<u64>,
 }
 
 impl Condensed<'_> {
     fn counts(&self) -> Counts {
-        self.counts.iter().copied().sum()
+        self.parts.iter().map(|p| p.counts).sum()
+    }
+
+    /// The condensed events, back to back.
+    #[cfg(test)]
+    fn events(&self) -> String {
+        self.parts.iter().map(Part::body).collect()
     }
 }
 
-fn condense(s: &Session, c: Condense) -> Condensed<'_> {
+fn condense(s: &Session, c: Condense, room: u64) -> Condensed<'_> {
     // Room for the element tags and a cut tool output per event, so the buffer rarely grows.
     let size: usize = s
         .events
         .iter()
         .map(|e| e.text.len().min(c.tool_output_chars.saturating_mul(2)) + 96)
         .sum();
-    let mut events = String::with_capacity(size);
-    let mut ends = Vec::with_capacity(s.events.len());
-    let mut counts = Vec::with_capacity(s.events.len());
+    // A part of `room` tokens holds at most 4 bytes a token; guess the parts from the size so
+    // the opening tags are usually right the first time.
+    let room_bytes = usize::try_from(room.saturating_mul(4)).unwrap_or(usize::MAX);
+    let capacity = size.min(room_bytes).saturating_add(512);
+    let guess = if size <= room_bytes / 2 {
+        1
+    } else {
+        (size as u64 * 2 / 7 / room.max(1) + 1) as usize
+    };
+    let tag = |i: usize, n: usize| (n > 1).then_some((i, n.max(i)));
+    let mut parts = vec![Part::new(s, tag(1, guess), capacity)];
+    let (mut events, mut too_big) = (0, None);
     for e in &s.events {
-        let start = events.len();
-        if envelope::push_event(&mut events, e, c) {
-            ends.push(events.len());
-            counts.push(Counts::of(&events[start..]));
+        let cur = parts.last_mut().expect("at least one part");
+        let start = cur.user.len();
+        if !envelope::push_event(&mut cur.user, e, c) {
+            continue;
         }
+        events += 1;
+        let counts = Counts::of(&cur.user[start..]);
+        let t = counts.tokens();
+        if t > room && too_big.is_none() {
+            too_big = Some(t);
+        }
+        if cur.used > 0 && cur.used + t > room {
+            // The event opens the next part.
+            let i = parts.len() + 1;
+            let mut next = Part::new(s, tag(i, guess.max(i)), capacity);
+            let cur = parts.last_mut().expect("at least one part");
+            next.user.push_str(&cur.user[start..]);
+            cur.user.truncate(start);
+            parts.push(next);
+        }
+        let cur = parts.last_mut().expect("at least one part");
+        cur.end = cur.user.len();
+        cur.used += t;
+        cur.counts = cur.counts + counts;
+    }
+    let all: Counts = parts.iter().map(|p| p.counts).sum();
+    if parts.len() > 1 && all.tokens() <= room {
+        // Over the room only by the rounding of each event's estimate: the whole session fits.
+        let mut rest = parts.split_off(1);
+        let first = &mut parts[0];
+        for p in &mut rest {
+            first.user.push_str(p.body());
+            first.counts = first.counts + p.counts;
+        }
+        first.end = first.user.len();
+    }
+    let n = parts.len();
+    for (i, p) in parts.iter_mut().enumerate() {
+        p.retag(s, tag(i + 1, n));
+        p.user.push_str(PART_TAIL);
     }
     Condensed {
         session: s,
+        parts,
         events,
-        ends,
-        counts,
+        too_big,
     }
 }
 
@@ -197,9 +297,16 @@ fn map_halves<'a, T: Sync, R: Send>(
 
 /// Condenses every session, on two threads for inputs of at least `min_events` events (the work
 /// is per session; the result does not depend on the threads).
-fn condense_all_with(input: &DreamInput, c: Condense, min_events: usize) -> Vec<Condensed<'_>> {
+fn condense_all_with(
+    input: &DreamInput,
+    c: Condense,
+    room: u64,
+    min_events: usize,
+) -> Vec<Condensed<'_>> {
     let events: usize = input.sessions.iter().map(|s| s.events.len()).sum();
-    map_halves(&input.sessions, events >= min_events, |s| condense(s, c))
+    map_halves(&input.sessions, events >= min_events, |s| {
+        condense(s, c, room)
+    })
 }
 
 fn store_block(input: &DreamInput) -> String {
@@ -211,12 +318,6 @@ fn store_block(input: &DreamInput) -> String {
     }
     out.push_str("</memory_store>\n");
     out
-}
-
-fn session_element(out: &mut String, c: &Condensed<'_>, part: Option<(usize, usize)>, body: &str) {
-    envelope::session_open(out, c.session, part);
-    out.push_str(body);
-    out.push_str("</session>\n");
 }
 
 /// A request; `tokens` are the estimated tokens of `system` and `user` when the caller has
@@ -275,20 +376,41 @@ fn tokens_of(schema: &serde_json::Value) -> u64 {
 /// The requests for one dream: a single consolidation when the store and the condensed sessions
 /// fit `opts.input_budget_tokens`, else one extraction per session (`extract:<id>`), split into
 /// parts (`extract:<id>#<n>`, from 1) when one session alone is over the budget.
+///
+/// Sessions are condensed straight into the user text of their extraction requests (cut into
+/// parts as they are rendered); the single request copies their events from there.
 pub fn plan(input: &DreamInput, opts: &PromptOptions) -> Result<Plan, LlmError> {
     let (system, store, base_tokens) = consolidation_base(input, opts, None)?;
-    let events: usize = input.sessions.iter().map(|s| s.events.len()).sum();
-    let condensed = condense_all_with(input, opts.condense(), PARALLEL_EVENTS);
+    let extract_system = text::extract_system(input);
+    let system_tokens = estimate_tokens(&extract_system);
+    let extract_schema = signals_schema();
+    let schema_tokens = tokens_of(&extract_schema);
+    let fixed = system_tokens + schema_tokens + WRAP_TOKENS;
+    let room = opts.input_budget_tokens.checked_sub(fixed);
+    let condensed = condense_all_with(
+        input,
+        opts.condense(),
+        room.unwrap_or(u64::MAX),
+        PARALLEL_EVENTS,
+    );
     let session_tokens: u64 = condensed.iter().map(|c| c.counts().tokens() + 40).sum();
-    let schema = operations_schema();
     if base_tokens + session_tokens + WRAP_TOKENS <= opts.input_budget_tokens {
         let mut user = store;
-        user.reserve(condensed.iter().map(|c| c.events.len() + 160).sum());
+        user.reserve(
+            condensed
+                .iter()
+                .flat_map(|c| &c.parts)
+                .map(|p| p.end - p.head + 160)
+                .sum(),
+        );
         user.push_str("<sessions>\n");
         for c in &condensed {
-            session_element(&mut user, c, None, &c.events);
+            envelope::session_open(&mut user, c.session, None);
+            c.parts.iter().for_each(|p| user.push_str(p.body()));
+            user.push_str("</session>\n");
         }
         user.push_str("</sessions>\n");
+        let schema = operations_schema();
         let schema_ref = (OPERATIONS, &schema, tokens_of(&schema));
         let req = request(
             "consolidate".into(),
@@ -300,12 +422,7 @@ pub fn plan(input: &DreamInput, opts: &PromptOptions) -> Result<Plan, LlmError> 
         );
         return Ok(Plan::Single(req));
     }
-    let system = text::extract_system(input);
-    let system_tokens = estimate_tokens(&system);
-    let schema = signals_schema();
-    let schema_tokens = tokens_of(&schema);
-    let fixed = system_tokens + schema_tokens + WRAP_TOKENS;
-    let Some(room) = opts.input_budget_tokens.checked_sub(fixed) else {
+    let Some(room) = room else {
         return Err(LlmError::Config(format!(
             "an input budget of {} tokens leaves no room for session text (the extraction \
              instructions and schema take about {fixed})",
@@ -313,18 +430,15 @@ pub fn plan(input: &DreamInput, opts: &PromptOptions) -> Result<Plan, LlmError> 
         )));
     };
     let shared = Extraction {
-        system: &system,
+        system: &extract_system,
         system_tokens,
-        schema: &schema,
+        schema: &extract_schema,
         schema_tokens,
         max_tokens: opts.max_tokens,
     };
-    let per_session = map_halves(&condensed, events >= PARALLEL_EVENTS, |c| {
-        extraction_requests(c, room, &shared)
-    });
-    let mut extract = Vec::new();
-    for requests in per_session {
-        extract.extend(requests?);
+    let mut extract = Vec::with_capacity(condensed.iter().map(|c| c.parts.len()).sum());
+    for c in condensed {
+        extraction_requests(c, room, &shared, &mut extract)?;
     }
     Ok(Plan::MapReduce { extract })
 }
@@ -338,78 +452,43 @@ struct Extraction<'a> {
     max_tokens: u32,
 }
 
-/// The extraction requests of one session: one, or one per part when it is over `room`.
+/// The extraction requests of one session: one, or one per part when it is over `room`. The
+/// parts' user texts move into the requests.
 fn extraction_requests(
-    c: &Condensed<'_>,
+    c: Condensed<'_>,
     room: u64,
     x: &Extraction<'_>,
-) -> Result<Vec<LlmRequest>, LlmError> {
-    if c.ends.is_empty() {
-        return Ok(Vec::new());
+    out: &mut Vec<LlmRequest>,
+) -> Result<(), LlmError> {
+    if c.events == 0 {
+        return Ok(());
     }
-    let parts = split(c, room)?;
-    let n = parts.len();
-    let mut out = Vec::with_capacity(n);
-    for (i, (body, body_counts)) in parts.into_iter().enumerate() {
-        let mut user = String::with_capacity(body.len() + 256);
-        user.push_str("<sessions>\n");
-        let (purpose, part) = if n == 1 {
-            (format!("extract:{}", c.session.id), None)
+    if let Some(t) = c.too_big {
+        return Err(LlmError::Config(format!(
+            "one event of session {} is about {t} tokens, over the {room} tokens an \
+             extraction request has room for: raise input_budget_tokens",
+            c.session.id
+        )));
+    }
+    let n = c.parts.len();
+    for (i, p) in c.parts.into_iter().enumerate() {
+        let purpose = if n == 1 {
+            format!("extract:{}", c.session.id)
         } else {
-            (
-                format!("extract:{}#{}", c.session.id, i + 1),
-                Some((i + 1, n)),
-            )
+            format!("extract:{}#{}", c.session.id, i + 1)
         };
-        envelope::session_open(&mut user, c.session, part);
-        let head = user.len();
-        user.push_str(body);
-        user.push_str("</session>\n</sessions>\n");
-        let wrap = Counts::of(&user[..head]) + Counts::of(&user[head + body.len()..]);
-        let tokens = x.system_tokens + (wrap + body_counts).tokens();
+        let wrap = Counts::of(&p.user[..p.head]) + Counts::of(&p.user[p.end..]);
+        let tokens = x.system_tokens + (wrap + p.counts).tokens();
         out.push(request(
             purpose,
             x.system.to_owned(),
-            user,
+            p.user,
             (SIGNALS, x.schema, x.schema_tokens),
             x.max_tokens,
             Some(tokens),
         ));
     }
-    Ok(out)
-}
-
-/// Cuts a session's events into consecutive runs of at most `room` estimated tokens, each with
-/// its token counts.
-fn split<'c>(c: &'c Condensed<'_>, room: u64) -> Result<Vec<(&'c str, Counts)>, LlmError> {
-    let all = c.counts();
-    if all.tokens() <= room {
-        return Ok(vec![(c.events.as_str(), all)]);
-    }
-    let mut parts = Vec::new();
-    let (mut start, mut prev, mut used) = (0, 0, 0);
-    let mut part = Counts::default();
-    for (&end, &counts) in c.ends.iter().zip(&c.counts) {
-        let t = counts.tokens();
-        if t > room {
-            return Err(LlmError::Config(format!(
-                "one event of session {} is about {t} tokens, over the {room} tokens an \
-                 extraction request has room for: raise input_budget_tokens",
-                c.session.id
-            )));
-        }
-        if used + t > room {
-            parts.push((&c.events[start..prev], part));
-            start = prev;
-            used = 0;
-            part = Counts::default();
-        }
-        used += t;
-        part = part + counts;
-        prev = end;
-    }
-    parts.push((&c.events[start..prev], part));
-    Ok(parts)
+    Ok(())
 }
 
 /// The reduce step: the store and every session's signals in one consolidation request. When the

@@ -64,12 +64,40 @@ static MAYBE_SPECIAL: [[bool; 256]; 2] = {
     t
 };
 
+/// Whether the 8 bytes of `x` hold one that may need escaping in element content: a control
+/// byte (`\n` and `\t` included), DEL, a non-ASCII byte, `<` or `&`. Exact for "none of them",
+/// so a word it passes is copied without a look at each byte.
+fn word_may_be_special(x: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let control = x.wrapping_sub(LO * 0x20) & !x & HI;
+    (control | (x & HI) | zero(x ^ (LO * 0x7f)) | zero(x ^ (LO * u64::from(b'<'))))
+        | zero(x ^ (LO * u64::from(b'&')))
+        != 0
+}
+
 fn push_escaped(out: &mut String, text: &str, attr: bool) {
     let bytes = text.as_bytes();
     let maybe = &MAYBE_SPECIAL[usize::from(attr)];
     let mut start = 0;
     let mut i = 0;
+    // Content is walked a word at a time where no byte of the word may be special; the bytes of
+    // other words (and attribute values) one at a time.
+    let mut checked = 0;
     while i < bytes.len() {
+        if !attr && i >= checked {
+            if let Some(w) = bytes.get(i..i + 8) {
+                let x = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+                if !word_may_be_special(x) {
+                    i += 8;
+                    continue;
+                }
+                checked = i + 8;
+            } else {
+                checked = bytes.len();
+            }
+        }
         if !maybe[usize::from(bytes[i])] {
             i += 1;
             continue;
@@ -389,6 +417,31 @@ mod tests {
             "if a && b < 3 { Vec&lt;u8> }"
         );
         assert_eq!(esc("&amp;lt; &lt;"), "&amp;amp;lt; &amp;lt;");
+    }
+
+    #[test]
+    fn the_word_test_misses_no_byte_that_may_be_special() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut w = *b"abcdefgh";
+                w[at] = b;
+                let flagged = word_may_be_special(u64::from_le_bytes(w));
+                assert!(
+                    flagged || !MAYBE_SPECIAL[0][usize::from(b)],
+                    "{b:#x} at {at}"
+                );
+                assert!(
+                    flagged == (!(0x20..0x7f).contains(&b) || b == b'<' || b == b'&'),
+                    "{b:#x} at {at}"
+                );
+            }
+        }
+        let long = "x".repeat(30) + "<b>&amp;\u{200B}\x1b[0m" + &"y".repeat(17) + "\u{85}";
+        let want = "x".repeat(30)
+            + "&lt;b>&amp;amp;\u{27E8}U+200B\u{27E9}"
+            + &"y".repeat(17)
+            + "\u{27E8}U+0085\u{27E9}";
+        assert_eq!(esc(&long), want);
     }
 
     #[test]

@@ -188,11 +188,11 @@ fn same_input_same_bytes() {
     let serial: Vec<String> = many
         .sessions
         .iter()
-        .map(|s| condense(s, c).events)
+        .map(|s| condense(s, c, 50).events())
         .collect();
-    let threaded: Vec<String> = condense_all_with(&many, c, 0)
+    let threaded: Vec<String> = condense_all_with(&many, c, 50, 0)
         .into_iter()
-        .map(|s| s.events)
+        .map(|s| s.events())
         .collect();
     assert_eq!(serial, threaded);
 }
