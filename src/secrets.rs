@@ -318,11 +318,16 @@ fn anchors_in(text: &str, streams: usize) -> Vec<(usize, u32, usize)> {
     let step = |s: u32, byte: u8| {
         table[(s & !Table::MATCH) as usize + usize::from(class[usize::from(byte)])]
     };
-    // Slice j: matches ending in (keep[j], to[j]], walked from `from[j]`.
+    // Slice j: matches ending in (keep[j], to[j]], walked from `from[j]` (`longest - 1` bytes
+    // before `keep[j]` but for the first slice). The slices are cut so every walk is `len` bytes
+    // long (the last one may be shorter): the walks end together, but for a few bytes.
     let n = b.len();
-    let keep: [usize; STREAMS] = std::array::from_fn(|j| n * j / streams);
-    let to: [usize; STREAMS] = std::array::from_fn(|j| n * (j + 1) / streams);
-    let from: [usize; STREAMS] = std::array::from_fn(|j| keep[j].saturating_sub(a.longest - 1));
+    let early = a.longest - 1;
+    let len = (n + (streams - 1) * early).div_ceil(streams);
+    let from: [usize; STREAMS] = std::array::from_fn(|j| (j * len.saturating_sub(early)).min(n));
+    let keep: [usize; STREAMS] =
+        std::array::from_fn(|j| if j == 0 { 0 } else { (from[j] + early).min(n) });
+    let to: [usize; STREAMS] = std::array::from_fn(|j| (from[j] + len).min(n));
     let mut sid = [a.table.start; STREAMS];
     let together = (0..streams).map(|j| to[j] - from[j]).min().unwrap_or(0);
     if streams == STREAMS {
