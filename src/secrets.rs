@@ -711,6 +711,15 @@ const NL_WORDS: &[&str] = &[
     "credential",
 ];
 
+/// Every [`PLACEHOLDER_WORDS`] word, found in one pass (case-insensitive).
+static PLACEHOLDER_AC: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(PLACEHOLDER_WORDS)
+        .expect("the placeholder words are a fixed, small set of ASCII strings")
+});
+
 /// Documentation placeholders, masked values and references that are not secrets themselves:
 /// `<your-key>`, `xxxx`, `${VAR}`, `$VAR`, `changeme`, `****`, `…`, `[REDACTED…]`, `{{ … }}`.
 fn is_placeholder(v: &[u8]) -> bool {
@@ -730,7 +739,8 @@ fn is_placeholder(v: &[u8]) -> bool {
     if distinct(v) <= 2 || v.windows(3).any(|w| w == b"...") {
         return true;
     }
-    PLACEHOLDER_WORDS.iter().any(|w| contains_ci(v, w))
+    // `contains_ci` of every word, in one pass.
+    PLACEHOLDER_AC.is_match(v)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1624,10 +1634,20 @@ const NAME_HINTS: &[&str] = &[
     "pwd", "pass", "secret", "token", "key", "cred", "auth", "bearer", "jwt", "pat",
 ];
 
+/// Every [`NAME_HINTS`] word, found in one pass (case-insensitive).
+static NAME_HINTS_AC: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(NAME_HINTS)
+        .expect("the name hints are a fixed, small set of ASCII strings")
+});
+
 fn name_kind(name: &str) -> Option<NameKind> {
     let n = name.as_bytes();
     // Most names (`input`, `status`, `x`) hold no hint: skip splitting them into words.
-    if !NAME_HINTS.iter().any(|h| contains_ci(n, h)) {
+    // `contains_ci` of every hint, in one pass.
+    if !NAME_HINTS_AC.is_match(n) {
         return None;
     }
     let is = |w: &[u8], list: &[&str]| list.iter().any(|x| w.eq_ignore_ascii_case(x.as_bytes()));
