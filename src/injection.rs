@@ -4627,17 +4627,7 @@ mod tests {
         let para = "The quick brown fox jumps over the lazy dog; remember to send the weekly report. \
                     Ignore case when sorting: https://example.org/a?b=c and `cargo test`. System status: ok.\n";
         let text = para.repeat(1_000_000 / para.len() + 1);
-        // Best of five after a warm-up run (tables, allocator), so a busy machine does not
-        // decide the result.
-        let _ = scan(&text);
-        let (took, n) = (0..5)
-            .map(|_| {
-                let t = std::time::Instant::now();
-                let n = scan(&text).len();
-                (t.elapsed(), n)
-            })
-            .min()
-            .unwrap_or_default();
+        let (took, n) = crate::test_support::best_of_five(|| scan(&text).len());
         println!("1 MB scanned in {took:?} ({n} findings)");
         // No line or sentence breaks at all, many rule anchors: must stay linear too.
         let nasty =

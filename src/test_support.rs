@@ -23,3 +23,17 @@ pub fn jsonl(sub: &str) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect()
 }
+
+/// Runs `count` once to warm up, then five times, and returns the fastest run with its result
+/// (for the printed timing reports of the scanners' large-input tests; never asserted on).
+pub fn best_of_five(count: impl Fn() -> usize) -> (std::time::Duration, usize) {
+    let _ = count();
+    (0..5)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            let n = count();
+            (t.elapsed(), n)
+        })
+        .min()
+        .unwrap_or_default()
+}

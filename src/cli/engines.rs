@@ -95,12 +95,8 @@ pub fn config(cmd: &ConfigCmd) -> Result<(), Error> {
                 };
                 out.line(&format!("# {name} key: {}", safe(&source)))?;
             }
-            let managed = &config.managed_agents;
-            let source = if std::env::var_os(&managed.api_key_env).is_some_and(|v| !v.is_empty()) {
-                format!("from ${} (set)", managed.api_key_env)
-            } else {
-                format!("${} is not set", managed.api_key_env)
-            };
+            let source = env_key_source(&config.managed_agents.api_key_env)
+                .unwrap_or_else(|| format!("${} is not set", config.managed_agents.api_key_env));
             out.line(&format!("# managed_agents key: {}", safe(&source)))?;
             for line in config.to_toml().lines() {
                 out.line(&safe(line))?;
@@ -110,10 +106,17 @@ pub fn config(cmd: &ConfigCmd) -> Result<(), Error> {
     }
 }
 
+/// `from $VAR (set)` when the variable holds a value.
+fn env_key_source(var: &str) -> Option<String> {
+    std::env::var_os(var)
+        .is_some_and(|v| !v.is_empty())
+        .then(|| format!("from ${var} (set)"))
+}
+
 /// Where a key would come from, without reading it out.
 fn key_source(cfg: &EngineConfig) -> Result<String, Error> {
-    if std::env::var_os(&cfg.api_key_env).is_some_and(|v| !v.is_empty()) {
-        return Ok(format!("from ${} (set)", cfg.api_key_env));
+    if let Some(source) = env_key_source(&cfg.api_key_env) {
+        return Ok(source);
     }
     if let Some(file) = &cfg.api_key_file {
         check_key_file(Path::new(file))?;

@@ -177,3 +177,34 @@ pub fn integrity(conn: &rusqlite::Connection) -> String {
         .expect("integrity_check rows");
     rows.join("; ")
 }
+
+/// The database opened read-only, as a crash test inspects it before `lucid` runs again.
+pub fn open_read_only(db: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open_with_flags(
+        db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .expect("open the database read-only")
+}
+
+/// Operations recorded for the store named `store`.
+pub fn operations_of(conn: &rusqlite::Connection, store: &str) -> i64 {
+    conn.query_row(
+        "SELECT count(*) FROM operations o JOIN stores s ON s.id = o.store_id WHERE s.name = ?1",
+        [store],
+        |r| r.get(0),
+    )
+    .expect("count operations")
+}
+
+/// Moves everything from the WAL into the main file, so that the file alone is the database.
+pub fn checkpoint(db: &Path) {
+    let conn = rusqlite::Connection::open(db).expect("open the database");
+    let (busy, _, _): (i64, i64, i64) = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .expect("checkpoint");
+    assert_eq!(busy, 0, "the checkpoint could not complete");
+    conn.close().expect("close after checkpoint");
+}

@@ -9,10 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
 
-use crate::common::{Sandbox, describe_mix, read_tree};
+use crate::common::{Sandbox, checkpoint, describe_mix, read_tree};
 
 /// Memory path -> sha256 of its content.
 type State = BTreeMap<String, String>;
@@ -92,20 +91,9 @@ fn make_folder(dir: &Path, files: &[(String, String)]) {
 /// What SQLite itself says about the file, read-only, before any `lucid` touches it again:
 /// (`integrity_check` rows, operations in the store, audit records).
 fn raw_check(db: &Path) -> (String, i64, i64) {
-    let conn = Connection::open_with_flags(
-        db,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .expect("open the database read-only");
+    let conn = crate::common::open_read_only(db);
     let integrity = crate::common::integrity(&conn);
-    let ops: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM operations o JOIN stores s ON s.id = o.store_id
-             WHERE s.name = ?1",
-            [STORE],
-            |r| r.get(0),
-        )
-        .expect("count operations");
+    let ops = crate::common::operations_of(&conn, STORE);
     let audit: i64 = conn
         .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
         .expect("count audit records");
@@ -136,21 +124,8 @@ fn file_facts(db: &Path) -> String {
     )
 }
 
-/// Moves everything from the WAL into the main file, so that the file alone is the database.
-fn checkpoint(db: &Path) {
-    let conn = Connection::open(db).expect("open the database");
-    let (busy, _, _): (i64, i64, i64) = conn
-        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .expect("checkpoint");
-    assert_eq!(busy, 0, "the checkpoint could not complete");
-    conn.close().expect("close after checkpoint");
-}
-
 fn head_op(db: &Path) -> i64 {
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("open the database read-only");
+    let conn = crate::common::open_read_only(db);
     conn.query_row(
         "SELECT max(o.id) FROM operations o JOIN stores s ON s.id = o.store_id WHERE s.name = ?1",
         [STORE],

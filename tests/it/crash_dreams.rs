@@ -14,10 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 
-use crate::common::{Sandbox, describe_mix};
+use crate::common::{Sandbox, checkpoint, describe_mix};
 
 /// Memory path -> sha256 of its content.
 type State = BTreeMap<String, String>;
@@ -127,20 +126,9 @@ struct Raw {
 }
 
 fn raw_check(db: &Path, store: &str, audit_after: i64) -> Raw {
-    let conn = Connection::open_with_flags(
-        db,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .expect("open the database read-only");
+    let conn = crate::common::open_read_only(db);
     let integrity = crate::common::integrity(&conn);
-    let ops: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM operations o JOIN stores s ON s.id = o.store_id
-             WHERE s.name = ?1",
-            [store],
-            |r| r.get(0),
-        )
-        .expect("count operations");
+    let ops = crate::common::operations_of(&conn, store);
     let decisions: i64 = conn
         .query_row(
             "SELECT count(*) FROM decisions d JOIN changes c ON c.id = d.change_id
@@ -170,21 +158,8 @@ fn raw_check(db: &Path, store: &str, audit_after: i64) -> Raw {
     }
 }
 
-/// Moves everything from the WAL into the main file, so that the file alone is the database.
-fn checkpoint(db: &Path) {
-    let conn = Connection::open(db).expect("open the database");
-    let (busy, _, _): (i64, i64, i64) = conn
-        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .expect("checkpoint");
-    assert_eq!(busy, 0, "the checkpoint could not complete");
-    conn.close().expect("close after checkpoint");
-}
-
 fn last_audit_seq(db: &Path) -> i64 {
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("open the database read-only");
+    let conn = crate::common::open_read_only(db);
     conn.query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))
         .expect("last audit record")
 }
@@ -394,11 +369,11 @@ impl Lab {
     }
 }
 
-fn apply_lab(words: &mut Words) -> Lab {
+/// A sandbox with `store` holding a memory folder of `files` topic files.
+fn imported_store(store: &str, files: usize, words: &mut Words) -> Sandbox {
     let sb = Sandbox::new();
-    let store = "reviewed";
     let folder = sb.dir.path().join("memory");
-    memory_folder(&folder, APPLY_FILES, words);
+    memory_folder(&folder, files, words);
     sb.ok(&["store", "create", store]);
     sb.ok(&[
         "import",
@@ -407,6 +382,12 @@ fn apply_lab(words: &mut Words) -> Lab {
         "--store",
         store,
     ]);
+    sb
+}
+
+fn apply_lab(words: &mut Words) -> Lab {
+    let store = "reviewed";
+    let sb = imported_store(store, APPLY_FILES, words);
     let out = sb.json(&["dream", "--store", store, "--json"]);
     let proposal = out["proposal_id"]
         .as_i64()
@@ -430,18 +411,8 @@ fn apply_lab(words: &mut Words) -> Lab {
 }
 
 fn auto_lab(words: &mut Words) -> Lab {
-    let sb = Sandbox::new();
     let store = "auto";
-    let folder = sb.dir.path().join("memory");
-    memory_folder(&folder, AUTO_FILES, words);
-    sb.ok(&["store", "create", store]);
-    sb.ok(&[
-        "import",
-        "memory",
-        &folder.display().to_string(),
-        "--store",
-        store,
-    ]);
+    let sb = imported_store(store, AUTO_FILES, words);
     sb.ok(&["store", "set", store, "--mode", "auto"]);
     Lab {
         kind: Kind::AutoDream,
