@@ -37,19 +37,49 @@ pub struct SecretMatch {
 /// name holds); each rule then runs its precise checks at its anchors only, in text order, so
 /// the result is the one a whole-text walk of every rule gives (see the differential test).
 pub fn find(text: &str) -> Vec<SecretMatch> {
-    let hits = anchors(text);
+    let hits = anchors(text.as_bytes());
     if hits.is_empty() {
         return Vec::new();
     }
+    let hook = hits.iter().any(|h| h.1 & HOOK != 0);
+    candidates(text, &hits, hook).resolve()
+}
+
+/// True when no rule fires from an anchor that starts before byte `end` of `text`, nor for a
+/// webhook URL anywhere in it: then no secret [`find`] reports in `text` starts before `end`
+/// (every rule's match starts at or after its anchor, but webhook URLs, which are checked
+/// whole). The automaton walks only to `end` (plus the longest anchor), where [`find`] walks
+/// all of `text`: for a text cut at `end` whose tail is scanned only for secrets that straddle
+/// the cut, a "yes" spares the walk of the tail.
+pub fn clean_before(text: &str, end: usize) -> bool {
+    let b = text.as_bytes();
+    let walk = end.saturating_add(ANCHORS.longest - 1).min(b.len());
+    let mut hits = anchors(&b[..walk]);
+    hits.retain(|h| h.0 < end);
+    // A "hook" from `end` on may belong to a webhook URL that starts before `end`.
+    let hook = hits.iter().any(|h| h.1 & HOOK != 0) || has_hook(b.get(end..).unwrap_or_default());
+    if hits.is_empty() && !hook {
+        return true;
+    }
+    candidates(text, &hits, hook).0.is_empty()
+}
+
+/// Whether `b` holds "hook" in any case.
+fn has_hook(b: &[u8]) -> bool {
+    memchr::memchr2_iter(b'h', b'H', b).any(|i| {
+        b.get(i + 1..i + 4)
+            .is_some_and(|r| r.eq_ignore_ascii_case(b"ook"))
+    })
+}
+
+/// Every rule's candidates at its anchors (`hits`, from [`anchors`]), in text order; `hook`
+/// runs the webhook rule, which scans the whole text.
+fn candidates(text: &str, hits: &[(usize, u32, usize)], hook: bool) -> Cands {
     let b = text.as_bytes();
     // Rules without an anchor in the text are skipped without a look at the anchors.
     let present = hits.iter().fold(0, |all, h| all | h.1);
     let at = |bit: u32| {
-        let hits = if present & bit == 0 {
-            &[][..]
-        } else {
-            &hits[..]
-        };
+        let hits = if present & bit == 0 { &[][..] } else { hits };
         hits.iter().filter(move |h| h.1 & bit != 0).map(|h| h.0)
     };
     let mut c = Cands::default();
@@ -60,7 +90,7 @@ pub fn find(text: &str) -> Vec<SecretMatch> {
     for start in non_overlapping(exact(b, at(JWT), b"eyJ"), 3) {
         jwt_at(b, start, &mut c);
     }
-    if present & HOOK != 0 {
+    if hook {
         webhook_urls(text, &text.to_ascii_lowercase(), &mut c);
     }
     for sep in non_overlapping(at(URL), 3) {
@@ -91,7 +121,7 @@ pub fn find(text: &str) -> Vec<SecretMatch> {
             natural_language_at(b, start, &mut c);
         }
     }
-    c.resolve()
+    c
 }
 
 /// True when `text` holds at least one secret.
@@ -286,7 +316,7 @@ static ANCHORS: LazyLock<Anchors> = LazyLock::new(|| {
 /// for the one before it, so the text is cut into [`STREAMS`] slices walked side by side: the
 /// automaton starts each slice `longest - 1` bytes early and keeps the matches that end inside
 /// the slice, which are exactly those a walk of the whole text finds there.
-fn anchors(text: &str) -> Vec<(usize, u32, usize)> {
+fn anchors(text: &[u8]) -> Vec<(usize, u32, usize)> {
     let streams = if text.len() >= 8 * ANCHORS.longest {
         STREAMS
     } else {
@@ -296,7 +326,7 @@ fn anchors(text: &str) -> Vec<(usize, u32, usize)> {
 }
 
 /// [`anchors`] with `streams` slices: [`STREAMS`] or 1.
-fn anchors_in(text: &str, streams: usize) -> Vec<(usize, u32, usize)> {
+fn anchors_in(b: &[u8], streams: usize) -> Vec<(usize, u32, usize)> {
     let a = &*ANCHORS;
     let dfa = &a.automaton;
     let (table, class, ids, stride) = (
@@ -305,7 +335,6 @@ fn anchors_in(text: &str, streams: usize) -> Vec<(usize, u32, usize)> {
         &a.table.ids,
         a.table.stride,
     );
-    let b = text.as_bytes();
     let mut hits: Vec<(usize, u32, usize)> = Vec::new();
     let mut record = |row: u32, end: usize| {
         let sid = ids[(row & !Table::MATCH) as usize / stride];
@@ -1501,34 +1530,41 @@ enum NameKind {
     Secret,
 }
 
-/// How far after the start of a hint a separator can be for the name before it to hold that
-/// hint: [`name_before`] takes at most 80 name bytes, a quote and four spaces.
-const HINT_REACH: usize = 96;
+/// The longest name [`name_before`] takes, in bytes.
+const NAME_MAX: usize = 80;
 
-/// `NAME = value` at the separators that follow a hint (`hints`: the spans of every hint, in
-/// order) within [`HINT_REACH`] bytes; a name without a hint is never key-ish ([`name_kind`]),
-/// so the other separators are skipped without a look.
+/// `NAME = value` where the name holds a hint (`hints`: the spans of every hint, in order); a
+/// name without a hint is never key-ish ([`name_kind`]). [`name_before`] reads a name back from
+/// its separator: the name, an optional quote, up to four spaces, the separator. So from each
+/// hint the name runs forward to its end, and the only separator that can take it is right
+/// there: one look per hint instead of a scan for every `=` and `:` near it. Separators come in
+/// text order, each once, and one inside a matched value is skipped.
 fn assignments(text: &str, hints: &[(usize, usize)], c: &mut Cands) {
     let b = text.as_bytes();
-    let mut i = 0;
-    let mut w = 0;
-    while let Some(&(h, _)) = hints.get(w) {
-        // The run of overlapping reaches from this hint on.
-        let mut end = h + HINT_REACH;
-        let mut k = w + 1;
-        while hints.get(k).is_some_and(|&(n, _)| n <= end) {
-            end = hints[k].0 + HINT_REACH;
-            k += 1;
+    let name_byte = |x: u8| is_word(x) || matches!(x, b'-' | b'.');
+    // Separators before `next` were looked at, or lie inside a matched value.
+    let mut next = 0;
+    for &(h, _) in hints {
+        // The end of the name that holds the hint, if the name holds it whole (at most
+        // `NAME_MAX` bytes back from its end).
+        let limit = (h + NAME_MAX + 1).min(b.len());
+        let Some(end) = (h..limit).find(|&j| !name_byte(b[j])) else {
+            continue;
+        };
+        let mut sep = end;
+        if matches!(b[sep], b'"' | b'\'') {
+            sep += 1;
         }
-        let end = end.min(b.len());
-        i = i.max(h);
-        while i < end {
-            i = match memchr::memchr2(b'=', b':', &b[i..end]) {
-                Some(p) => assignment_at(text, i + p, hints, c),
-                None => end,
-            };
+        let spaces = b[sep.min(b.len())..]
+            .iter()
+            .take(5)
+            .take_while(|&&x| x == b' ')
+            .count();
+        sep += spaces;
+        if sep < next || spaces > 4 || !matches!(b.get(sep), Some(b'=' | b':')) {
+            continue;
         }
-        w = k;
+        next = assignment_at(text, sep, hints, c);
     }
 }
 
@@ -1595,7 +1631,7 @@ fn name_before(b: &[u8], sep: usize) -> Option<(usize, usize)> {
         e -= 1;
     }
     let mut s = e;
-    while s > 0 && (is_word(b[s - 1]) || matches!(b[s - 1], b'-' | b'.')) && e - s < 80 {
+    while s > 0 && (is_word(b[s - 1]) || matches!(b[s - 1], b'-' | b'.')) && e - s < NAME_MAX {
         s -= 1;
     }
     (e > s && b[s..e].iter().any(u8::is_ascii_alphabetic)).then_some((s, e))
@@ -2150,8 +2186,8 @@ mod differential {
                 for at in boundary.saturating_sub(p.len() + 1)..=boundary + 1 {
                     let mut text = "x ".repeat(n / 2);
                     text.replace_range(at..at + p.len(), p);
-                    let whole = anchors_in(&text, 1);
-                    assert_eq!(anchors_in(&text, STREAMS), whole, "{p:?} at {at}");
+                    let whole = anchors_in(text.as_bytes(), 1);
+                    assert_eq!(anchors_in(text.as_bytes(), STREAMS), whole, "{p:?} at {at}");
                     assert!(whole.iter().any(|h| h.0 == at && h.2 == p.len()), "{p:?}");
                 }
             }
@@ -2207,6 +2243,50 @@ mod differential {
         }
         // The generator reaches the rules: plenty of texts hold a finding.
         assert!(findings > 2_000, "{findings}");
+    }
+
+    #[test]
+    fn clean_before_a_cut_means_no_finding_starts_before_it() {
+        let mut seed = 11u64;
+        let (mut clean_with_findings_after, mut cases) = (0, 0);
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..next(&mut seed) % 40 {
+                if next(&mut seed).is_multiple_of(4) {
+                    value(&mut seed, &mut text);
+                } else {
+                    text.push_str(FRAGMENTS[next(&mut seed) % FRAGMENTS.len()]);
+                }
+            }
+            let found = find(&text);
+            for _ in 0..4 {
+                let mut end = next(&mut seed) % (text.len() + 1);
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let before = found.iter().any(|m| m.range.start < end);
+                let clean = clean_before(&text, end);
+                assert!(!(clean && before), "{end} {text:?}");
+                cases += 1;
+                clean_with_findings_after += usize::from(clean && !found.is_empty());
+            }
+        }
+        // The walk stops early for texts whose secrets all lie past the cut.
+        assert!(
+            clean_with_findings_after > 500,
+            "{clean_with_findings_after} of {cases}"
+        );
+        // A webhook URL is checked whole: its "hook" may lie far past the cut.
+        let teams = format!(
+            "see https://{}.webhook.office.com/webhookb2/{}@{}/IncomingWebhook/{}/{}",
+            "contoso".repeat(4),
+            "e4b7c1d2-5a6f-4e3b-9c8d-7f1a2b3c4d5e",
+            "9a8b7c6d-1e2f-4a3b-8c5d-6e7f8a9b0c1d",
+            "3f9e2d8c7b6a5f4e3d2c1b0a9f8e7d6c",
+            "b2c4d6e8-f0a1-4b3c-9d5e-7f8091a2b3c4"
+        );
+        assert!(find(&teams).iter().any(|m| m.range.start < 10), "{teams}");
+        assert!(!clean_before(&teams, 10));
     }
 
     proptest! {

@@ -64,17 +64,21 @@ static MAYBE_SPECIAL: [[bool; 256]; 2] = {
     t
 };
 
-/// Whether the 8 bytes of `x` hold one that may need escaping in element content: a control
-/// byte (`\n` and `\t` included), DEL, a non-ASCII byte, `<` or `&`. Exact for "none of them",
-/// so a word it passes is copied without a look at each byte.
-fn word_may_be_special(x: u64) -> bool {
+/// The bytes of `x` (8 bytes, little-endian) that may need escaping in element content, as the
+/// high bit of each such byte: controls but `\n` and `\t`, DEL, non-ASCII bytes, `<` and `&`
+/// (the precise test is in [`push_escaped`]). Exact per byte (no borrow crosses a byte), so the
+/// lowest set bit marks the first such byte.
+fn special_bytes(x: u64) -> u64 {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
-    let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
-    let control = x.wrapping_sub(LO * 0x20) & !x & HI;
-    (control | (x & HI) | zero(x ^ (LO * 0x7f)) | zero(x ^ (LO * u64::from(b'<'))))
-        | zero(x ^ (LO * u64::from(b'&')))
-        != 0
+    const LOW7: u64 = !HI;
+    // The high bit of each zero byte of `v`: `(v & 0x7f) + 0x7f` sets it for every other byte
+    // without a carry into the next one.
+    let zero = |v: u64| !(((v & LOW7) + LOW7) | v) & HI;
+    let is = |b: u8| zero(x ^ (LO * u64::from(b)));
+    // Below 0x20: the low 7 bits plus 0x60 stay under 0x80.
+    let below_space = !((x & LOW7) + LO * 0x60) & HI;
+    (x & HI) | (below_space & !is(b'\n') & !is(b'\t')) | is(0x7f) | is(b'<') | is(b'&')
 }
 
 fn push_escaped(out: &mut String, text: &str, attr: bool) {
@@ -82,23 +86,17 @@ fn push_escaped(out: &mut String, text: &str, attr: bool) {
     let maybe = &MAYBE_SPECIAL[usize::from(attr)];
     let mut start = 0;
     let mut i = 0;
-    // Content is walked a word at a time where no byte of the word may be special; the bytes of
-    // other words (and attribute values) one at a time.
-    let mut checked = 0;
     while i < bytes.len() {
-        if !attr && i >= checked {
-            if let Some(w) = bytes.get(i..i + 8) {
-                let x = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
-                if !word_may_be_special(x) {
-                    i += 8;
-                    continue;
-                }
-                checked = i + 8;
-            } else {
-                checked = bytes.len();
+        // Content is walked a word at a time, straight to the first byte that may be special;
+        // attribute values (short) and the last few bytes one at a time.
+        if !attr && let Some(w) = bytes.get(i..i + 8) {
+            let m = special_bytes(u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
+            if m == 0 {
+                i += 8;
+                continue;
             }
-        }
-        if !maybe[usize::from(bytes[i])] {
+            i += (m.trailing_zeros() / 8) as usize;
+        } else if !maybe[usize::from(bytes[i])] {
             i += 1;
             continue;
         }
@@ -116,7 +114,7 @@ fn push_escaped(out: &mut String, text: &str, attr: bool) {
             _ => false,
         };
         if !special {
-            i += 1;
+            i += utf8_len(bytes[i]);
             continue;
         }
         out.push_str(&text[start..i]);
@@ -124,6 +122,17 @@ fn push_escaped(out: &mut String, text: &str, attr: bool) {
         start = i;
     }
     out.push_str(&text[start..]);
+}
+
+/// The length of the char whose lead byte is `b` (1 for a continuation byte: the walk then
+/// steps over it byte by byte).
+fn utf8_len(b: u8) -> usize {
+    match b {
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xff => 4,
+        _ => 1,
+    }
 }
 
 /// Whether the char starting at byte `i` (non-ASCII) needs a stand-in.
@@ -257,10 +266,14 @@ fn push_cut(out: &mut String, text: &str, max: usize) {
     let window = end
         .and_then(|e| char_end(&text[e..], MARGIN).map(|w| e + w))
         .map_or(text, |w| &text[..w]);
-    match secrets::redacted(window) {
-        // Nothing redacted: the kept part is the text up to the cut.
-        Cow::Borrowed(_) => push_text(out, &text[..end.unwrap_or(text.len())]),
-        Cow::Owned(redacted) => push_text(out, cut(&redacted, max).0),
+    match end {
+        // No secret starts before the cut (the common case, told without walking the margin):
+        // the kept part is the text up to the cut.
+        Some(e) if secrets::clean_before(window, e) => push_text(out, &text[..e]),
+        _ => match secrets::redacted(window) {
+            Cow::Borrowed(_) => push_text(out, &text[..end.unwrap_or(text.len())]),
+            Cow::Owned(redacted) => push_text(out, cut(&redacted, max).0),
+        },
     }
     let dropped = end.map_or(0, |e| text[e..].chars().count());
     if dropped > 0 {
@@ -420,20 +433,31 @@ mod tests {
     }
 
     #[test]
-    fn the_word_test_misses_no_byte_that_may_be_special() {
+    fn the_word_mask_flags_exactly_the_bytes_that_may_be_special() {
+        let may = |b: u8| {
+            !(0x20..0x7f).contains(&b) && b != b'\n' && b != b'\t' || b == b'<' || b == b'&'
+        };
         for b in 0..=255u8 {
-            for at in 0..8 {
-                let mut w = *b"abcdefgh";
-                w[at] = b;
-                let flagged = word_may_be_special(u64::from_le_bytes(w));
-                assert!(
-                    flagged || !MAYBE_SPECIAL[0][usize::from(b)],
-                    "{b:#x} at {at}"
-                );
-                assert!(
-                    flagged == (!(0x20..0x7f).contains(&b) || b == b'<' || b == b'&'),
-                    "{b:#x} at {at}"
-                );
+            assert!(may(b) || !MAYBE_SPECIAL[0][usize::from(b)], "{b:#x}");
+        }
+        // Every pair of neighbours, at every place in the word: no borrow leaks across bytes.
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                for at in 0..7 {
+                    let mut w = *b"abcdefgh";
+                    w[at] = a;
+                    w[at + 1] = b;
+                    let want = w
+                        .iter()
+                        .enumerate()
+                        .filter(|&(_, &x)| may(x))
+                        .fold(0u64, |m, (k, _)| m | 0x80 << (8 * k));
+                    assert_eq!(
+                        special_bytes(u64::from_le_bytes(w)),
+                        want,
+                        "{a:#x} {b:#x} {at}"
+                    );
+                }
             }
         }
         let long = "x".repeat(30) + "<b>&amp;\u{200B}\x1b[0m" + &"y".repeat(17) + "\u{85}";
