@@ -1336,6 +1336,10 @@ fn auth_at(text: &str, at: usize, scheme: &str, kind: &'static str, c: &mut Cand
     if b.get(v) != Some(&b' ') {
         return;
     }
+    // "Authorization: token X" (GitHub style) only right after the header name.
+    if kind == "token" && !after_authorization(text, at) {
+        return;
+    }
     while b.get(v) == Some(&b' ') {
         v += 1;
     }
@@ -1349,19 +1353,19 @@ fn auth_at(text: &str, at: usize, scheme: &str, kind: &'static str, c: &mut Cand
     let val = &b[v..e];
     let ok = match kind {
         "basic_auth" => val.len() >= 8 && basic_decodes(val),
-        // "Authorization: token X" (GitHub style) only right after the header name.
-        "token" => {
-            let before = text[..at].trim_end().as_bytes();
-            let name = b"authorization:";
-            before.len() >= name.len()
-                && before[before.len() - name.len()..].eq_ignore_ascii_case(name)
-                && strong_token(val)
-        }
+        "token" => strong_token(val),
         _ => val.len() >= 16 && !is_placeholder(val) && class_count(val) >= 2,
     };
     if ok {
         c.push(GENERIC, v, e, kind);
     }
+}
+
+/// Whether `Authorization:` (any case) comes right before `at`, but for whitespace.
+fn after_authorization(text: &str, at: usize) -> bool {
+    let before = text[..at].trim_end().as_bytes();
+    let name = b"authorization:";
+    before.len() >= name.len() && before[before.len() - name.len()..].eq_ignore_ascii_case(name)
 }
 
 /// Basic credentials are base64 of `user:password`.
@@ -1670,23 +1674,46 @@ const NAME_HINTS: &[&str] = &[
     "pwd", "pass", "secret", "token", "key", "cred", "auth", "bearer", "jwt", "pat",
 ];
 
-/// Every [`NAME_HINTS`] word, found in one pass (case-insensitive).
-static NAME_HINTS_AC: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    aho_corasick::AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-        .build(NAME_HINTS)
-        .expect("the name hints are a fixed, small set of ASCII strings")
+/// What a name word is, as bits: in [`NAME_NOT`], [`NAME_PASS`], [`NAME_SECRET`],
+/// [`NAME_PAIR_FIRST`].
+const WORD_NOT: u8 = 1;
+const WORD_PASS: u8 = 1 << 1;
+const WORD_SECRET: u8 = 1 << 2;
+const WORD_PAIR_FIRST: u8 = 1 << 3;
+
+/// Every word of the name lists, lower case, sorted, with its bits: one binary search per word.
+static NAME_WORDS: LazyLock<Vec<(&'static str, u8)>> = LazyLock::new(|| {
+    let mut words: BTreeMap<&'static str, u8> = BTreeMap::new();
+    for (list, bit) in [
+        (NAME_NOT, WORD_NOT),
+        (NAME_PASS, WORD_PASS),
+        (NAME_SECRET, WORD_SECRET),
+        (NAME_PAIR_FIRST, WORD_PAIR_FIRST),
+    ] {
+        for w in list {
+            debug_assert_eq!(*w, w.to_ascii_lowercase());
+            *words.entry(w).or_default() |= bit;
+        }
+    }
+    words.into_iter().collect()
 });
 
-fn name_kind(name: &str) -> Option<NameKind> {
-    let n = name.as_bytes();
-    // Most names (`input`, `status`, `x`) hold no hint: skip splitting them into words.
-    // `contains_ci` of every hint, in one pass.
-    if !NAME_HINTS_AC.is_match(n) {
-        return None;
+/// The bits of a name word (any case; 0 for a word in no list).
+fn word_bits(w: &[u8]) -> u8 {
+    let mut lower = [0u8; NAME_MAX];
+    let Some(buf) = lower.get_mut(..w.len()) else {
+        return 0;
+    };
+    for (l, &x) in buf.iter_mut().zip(w) {
+        *l = x.to_ascii_lowercase();
     }
-    let is = |w: &[u8], list: &[&str]| list.iter().any(|x| w.eq_ignore_ascii_case(x.as_bytes()));
+    NAME_WORDS
+        .binary_search_by(|(word, _)| word.as_bytes().cmp(buf))
+        .map_or(0, |i| NAME_WORDS[i].1)
+}
+
+/// The kind of secret a name holding a hint names, if any.
+fn name_kind(name: &str) -> Option<NameKind> {
     // Glued names count too: PGPASSWORD, MYSQL_ROOTPASSWORD, APITOKEN, csrftoken.
     let ends = |w: &[u8], tails: &[&str]| {
         tails
@@ -1694,13 +1721,14 @@ fn name_kind(name: &str) -> Option<NameKind> {
             .any(|t| w.len() > t.len() && w[w.len() - t.len()..].eq_ignore_ascii_case(t.as_bytes()))
     };
     let (mut not, mut pass, mut secret, mut pair) = (false, false, false, false);
-    let mut prev: &[u8] = &[];
-    name_words(n, |w| {
-        not |= is(w, NAME_NOT);
-        pass |= is(w, NAME_PASS) || ends(w, &["password", "passwd"]);
-        secret |= is(w, NAME_SECRET) || ends(w, &["secret", "token", "apikey"]);
-        pair |= w.eq_ignore_ascii_case(b"key") && is(prev, NAME_PAIR_FIRST);
-        prev = w;
+    let mut prev = 0;
+    name_words(name.as_bytes(), |w| {
+        let bits = word_bits(w);
+        not |= bits & WORD_NOT != 0;
+        pass |= bits & WORD_PASS != 0 || ends(w, &["password", "passwd"]);
+        secret |= bits & WORD_SECRET != 0 || ends(w, &["secret", "token", "apikey"]);
+        pair |= w.eq_ignore_ascii_case(b"key") && prev & WORD_PAIR_FIRST != 0;
+        prev = bits;
     });
     // Names that describe a secret without holding one: its length, lifetime, location, id,
     // or a public counterpart.
@@ -1748,12 +1776,13 @@ fn value_ok(kind: NameKind, v: &[u8]) -> bool {
 /// A value that is a credential on its own: long, varied, high-entropy.
 fn strong_token(v: &[u8]) -> bool {
     // Hex (with dashes or slashes) is a hash, a UUID or an id far more often than a secret.
-    let hexish = v
-        .iter()
-        .all(|&x| x.is_ascii_hexdigit() || matches!(x, b'-' | b'/' | b'.'));
+    let hexish = || {
+        v.iter()
+            .all(|&x| x.is_ascii_hexdigit() || matches!(x, b'-' | b'/' | b'.'))
+    };
     // A conjunction of pure tests, cheapest first.
-    !hexish
-        && v.len() >= 20
+    v.len() >= 20
+        && !hexish()
         && v.iter()
             .all(|&x| x.is_ascii_alphanumeric() || b"+/=_.~-".contains(&x))
         && {

@@ -290,25 +290,42 @@ fn condense(s: &Session, c: Condense, room: u64) -> Condensed<'_> {
 /// Inputs of at least this many events are condensed, and their requests built, on two threads.
 const PARALLEL_EVENTS: usize = 20_000;
 
-/// `f` of every item, in order; on two threads (half the items each) when `parallel` (the
-/// result does not depend on the threads).
-fn map_halves<'a, T: Sync, R: Send>(
+/// `f` of every item, in order; on two threads when `parallel`, each taking the next item not
+/// yet taken, so they finish together (the result does not depend on the threads).
+fn map_parallel<'a, T: Sync, R: Send>(
     items: &'a [T],
     parallel: bool,
     f: impl Fn(&'a T) -> R + Sync,
 ) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
     if !parallel || threads < 2 || items.len() < 2 {
         return items.iter().map(&f).collect();
     }
-    let (a, b) = items.split_at(items.len() / 2);
-    std::thread::scope(|scope| {
-        let second = scope.spawn(|| b.iter().map(&f).collect::<Vec<_>>());
-        let mut out: Vec<R> = a.iter().map(&f).collect();
-        // A panic in the helper thread is a bug in this module; repeat the work here then.
-        out.extend(second.join().unwrap_or_else(|_| b.iter().map(&f).collect()));
-        out
-    })
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else {
+                return done;
+            };
+            done.push((i, f(item)));
+        }
+    };
+    let mut all = std::thread::scope(|scope| {
+        let helper = scope.spawn(work);
+        let mut all = work();
+        // A panic in the helper is a bug in this module: it goes on here, as without threads.
+        all.extend(
+            helper
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        );
+        all
+    });
+    all.sort_unstable_by_key(|d| d.0);
+    all.into_iter().map(|d| d.1).collect()
 }
 
 /// Condenses every session, on two threads for inputs of at least `min_events` events (the work
@@ -320,7 +337,7 @@ fn condense_all_with(
     min_events: usize,
 ) -> Vec<Condensed<'_>> {
     let events: usize = input.sessions.iter().map(|s| s.events.len()).sum();
-    map_halves(&input.sessions, events >= min_events, |s| {
+    map_parallel(&input.sessions, events >= min_events, |s| {
         condense(s, c, room)
     })
 }
