@@ -37,12 +37,14 @@ pub struct SecretMatch {
 /// name holds); each rule then runs its precise checks at its anchors only, in text order, so
 /// the result is the one a whole-text walk of every rule gives (see the differential test).
 pub fn find(text: &str) -> Vec<SecretMatch> {
-    let hits = anchors(text.as_bytes());
-    if hits.is_empty() {
-        return Vec::new();
-    }
-    let hook = hits.iter().any(|h| h.1 & HOOK != 0);
-    candidates(text, &hits, hook).resolve()
+    SCRATCH.with_borrow_mut(|Scratch { hits, spans }| {
+        anchors(text.as_bytes(), hits);
+        if hits.is_empty() {
+            return Vec::new();
+        }
+        let hook = hits.iter().any(|h| h.1 & HOOK != 0);
+        candidates(text, hits, hook, spans).resolve()
+    })
 }
 
 /// True when no rule fires from an anchor that starts before byte `end` of `text`, nor for a
@@ -54,27 +56,36 @@ pub fn find(text: &str) -> Vec<SecretMatch> {
 pub fn clean_before(text: &str, end: usize) -> bool {
     let b = text.as_bytes();
     let walk = end.saturating_add(ANCHORS.longest - 1).min(b.len());
-    let mut hits = anchors(&b[..walk]);
-    hits.retain(|h| h.0 < end);
-    // A "hook" from `end` on may belong to a webhook URL that starts before `end`.
-    let hook = hits.iter().any(|h| h.1 & HOOK != 0) || has_hook(b.get(end..).unwrap_or_default());
-    if hits.is_empty() && !hook {
-        return true;
-    }
-    candidates(text, &hits, hook).0.is_empty()
+    SCRATCH.with_borrow_mut(|Scratch { hits, spans }| {
+        anchors(&b[..walk], hits);
+        hits.retain(|h| h.0 < end);
+        // A "hook" from `end` on may belong to a webhook URL that starts before `end`.
+        let hook = hits.iter().any(|h| h.1 & HOOK != 0)
+            || contains_ci(b.get(end..).unwrap_or_default(), "hook");
+        if hits.is_empty() && !hook {
+            return true;
+        }
+        candidates(text, hits, hook, spans).0.is_empty()
+    })
 }
 
-/// Whether `b` holds "hook" in any case.
-fn has_hook(b: &[u8]) -> bool {
-    memchr::memchr2_iter(b'h', b'H', b).any(|i| {
-        b.get(i + 1..i + 4)
-            .is_some_and(|r| r.eq_ignore_ascii_case(b"ook"))
-    })
+/// An anchor: where it starts, its rule bits, its length.
+type Hit = (usize, u32, usize);
+
+/// Buffers a scan reuses on its thread: scans are many and most texts are short.
+#[derive(Default)]
+struct Scratch {
+    hits: Vec<Hit>,
+    spans: Vec<(usize, usize)>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
 /// Every rule's candidates at its anchors (`hits`, from [`anchors`]), in text order; `hook`
 /// runs the webhook rule, which scans the whole text.
-fn candidates(text: &str, hits: &[(usize, u32, usize)], hook: bool) -> Cands {
+fn candidates(text: &str, hits: &[Hit], hook: bool, spans: &mut Vec<(usize, usize)>) -> Cands {
     let b = text.as_bytes();
     // Rules without an anchor in the text are skipped without a look at the anchors.
     let present = hits.iter().fold(0, |all, h| all | h.1);
@@ -110,14 +121,15 @@ fn candidates(text: &str, hits: &[(usize, u32, usize)], hook: bool) -> Cands {
     cli_lines(b, &lists, &mut c);
     if present & HINT != 0 {
         // One hint per start: no hint is a prefix of another.
-        let mut spans: Vec<(usize, usize)> = hits
-            .iter()
-            .filter(|h| h.1 & HINT != 0)
-            .map(|h| (h.0, h.0 + h.2))
-            .collect();
+        spans.clear();
+        spans.extend(
+            hits.iter()
+                .filter(|h| h.1 & HINT != 0)
+                .map(|h| (h.0, h.0 + h.2)),
+        );
         spans.dedup();
-        assignments(text, &spans, &mut c);
-        for &(start, _) in &spans {
+        assignments(text, spans, &mut c);
+        for &(start, _) in spans.iter() {
             natural_language_at(b, start, &mut c);
         }
     }
@@ -308,25 +320,25 @@ static ANCHORS: LazyLock<Anchors> = LazyLock::new(|| {
     }
 });
 
-/// Every anchor in `text` (all patterns, overlaps included), as `(start, rule bits, length)` in
-/// order.
+/// Every anchor in `text` (all patterns, overlaps included), in order, into `hits` (cleared
+/// first).
 ///
 /// The automaton's own loop, without an iterator's state: a match state lists every pattern that
 /// ends at its byte (overlapping matches, as `MatchKind::Standard` keeps them). Each step waits
 /// for the one before it, so the text is cut into [`STREAMS`] slices walked side by side: the
 /// automaton starts each slice `longest - 1` bytes early and keeps the matches that end inside
 /// the slice, which are exactly those a walk of the whole text finds there.
-fn anchors(text: &[u8]) -> Vec<(usize, u32, usize)> {
+fn anchors(text: &[u8], hits: &mut Vec<Hit>) {
     let streams = if text.len() >= 8 * ANCHORS.longest {
         STREAMS
     } else {
         1
     };
-    anchors_in(text, streams)
+    anchors_in(text, streams, hits);
 }
 
 /// [`anchors`] with `streams` slices: [`STREAMS`] or 1.
-fn anchors_in(b: &[u8], streams: usize) -> Vec<(usize, u32, usize)> {
+fn anchors_in(b: &[u8], streams: usize, hits: &mut Vec<Hit>) {
     let a = &*ANCHORS;
     let dfa = &a.automaton;
     let (table, class, ids, stride) = (
@@ -335,7 +347,7 @@ fn anchors_in(b: &[u8], streams: usize) -> Vec<(usize, u32, usize)> {
         &a.table.ids,
         a.table.stride,
     );
-    let mut hits: Vec<(usize, u32, usize)> = Vec::new();
+    hits.clear();
     let mut record = |row: u32, end: usize| {
         let sid = ids[(row & !Table::MATCH) as usize / stride];
         for k in 0..dfa.match_len(sid) {
@@ -388,7 +400,6 @@ fn anchors_in(b: &[u8], streams: usize) -> Vec<(usize, u32, usize)> {
         }
     }
     hits.sort_unstable();
-    hits
 }
 
 /// How many slices of a text [`anchors`] walks side by side.
@@ -515,9 +526,22 @@ fn class_count(v: &[u8]) -> usize {
     usize::from(l) + usize::from(u) + usize::from(d) + usize::from(o)
 }
 
+/// Whether `hay` holds `needle`, ignoring ASCII case: the places of the first byte in either
+/// case are found with `memchr2`, and only there is the rest compared.
 fn contains_ci(hay: &[u8], needle: &str) -> bool {
     let n = needle.as_bytes();
-    n.len() <= hay.len() && hay.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+    let Some((&first, rest)) = n.split_first() else {
+        return true;
+    };
+    let Some(last) = hay.len().checked_sub(n.len()) else {
+        return false;
+    };
+    memchr::memchr2_iter(
+        first.to_ascii_lowercase(),
+        first.to_ascii_uppercase(),
+        &hay[..=last],
+    )
+    .any(|i| hay[i + 1..i + n.len()].eq_ignore_ascii_case(rest))
 }
 
 /// Substrings of documentation placeholders and masked values.
@@ -1451,9 +1475,8 @@ fn cli_lines(b: &[u8], lists: &[Vec<usize>; 3], c: &mut Cands) {
         for at in in_line(0) {
             let vs = at + 3;
             let mysql = *mysql.get_or_insert_with(|| {
-                ["mysql", "mariadb", "mysqldump", "mysqladmin"]
-                    .iter()
-                    .any(|m| contains_ci(line, m))
+                // `mysqldump` and `mysqladmin` hold `mysql`.
+                contains_ci(line, "mysql") || contains_ci(line, "mariadb")
             });
             if !mysql || b.get(vs).is_none_or(|&x| x == b' ' || x == b'=') {
                 continue;
@@ -1681,7 +1704,8 @@ const WORD_PASS: u8 = 1 << 1;
 const WORD_SECRET: u8 = 1 << 2;
 const WORD_PAIR_FIRST: u8 = 1 << 3;
 
-/// Every word of the name lists, lower case, sorted, with its bits: one binary search per word.
+/// Every word of the name lists, lower case, with its bits, sorted by length and then bytes:
+/// one binary search per word, where most comparisons are decided by the length.
 static NAME_WORDS: LazyLock<Vec<(&'static str, u8)>> = LazyLock::new(|| {
     let mut words: BTreeMap<&'static str, u8> = BTreeMap::new();
     for (list, bit) in [
@@ -1695,7 +1719,9 @@ static NAME_WORDS: LazyLock<Vec<(&'static str, u8)>> = LazyLock::new(|| {
             *words.entry(w).or_default() |= bit;
         }
     }
-    words.into_iter().collect()
+    let mut words: Vec<(&'static str, u8)> = words.into_iter().collect();
+    words.sort_by_key(|(w, _)| (w.len(), *w));
+    words
 });
 
 /// The bits of a name word (any case; 0 for a word in no list).
@@ -1708,7 +1734,7 @@ fn word_bits(w: &[u8]) -> u8 {
         *l = x.to_ascii_lowercase();
     }
     NAME_WORDS
-        .binary_search_by(|(word, _)| word.as_bytes().cmp(buf))
+        .binary_search_by(|(word, _)| (word.len(), word.as_bytes()).cmp(&(buf.len(), &*buf)))
         .map_or(0, |i| NAME_WORDS[i].1)
 }
 
@@ -2215,8 +2241,10 @@ mod differential {
                 for at in boundary.saturating_sub(p.len() + 1)..=boundary + 1 {
                     let mut text = "x ".repeat(n / 2);
                     text.replace_range(at..at + p.len(), p);
-                    let whole = anchors_in(text.as_bytes(), 1);
-                    assert_eq!(anchors_in(text.as_bytes(), STREAMS), whole, "{p:?} at {at}");
+                    let (mut whole, mut side_by_side) = (Vec::new(), Vec::new());
+                    anchors_in(text.as_bytes(), 1, &mut whole);
+                    anchors_in(text.as_bytes(), STREAMS, &mut side_by_side);
+                    assert_eq!(side_by_side, whole, "{p:?} at {at}");
                     assert!(whole.iter().any(|h| h.0 == at && h.2 == p.len()), "{p:?}");
                 }
             }
