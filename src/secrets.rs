@@ -1704,10 +1704,21 @@ const WORD_PASS: u8 = 1 << 1;
 const WORD_SECRET: u8 = 1 << 2;
 const WORD_PAIR_FIRST: u8 = 1 << 3;
 
-/// Every word of the name lists, lower case, with its bits, sorted by length and then bytes:
-/// one binary search per word, where most comparisons are decided by the length.
-static NAME_WORDS: LazyLock<Vec<(&'static str, u8)>> = LazyLock::new(|| {
-    let mut words: BTreeMap<&'static str, u8> = BTreeMap::new();
+/// A name word of at most 16 bytes, lower-cased, as one number (its bytes in order, zero
+/// padded): words compare as numbers. Longer words are in no list.
+fn word_key(w: &[u8]) -> Option<u128> {
+    let mut key = [0u8; 16];
+    key.get_mut(..w.len())?
+        .iter_mut()
+        .zip(w)
+        .for_each(|(k, &x)| *k = x.to_ascii_lowercase());
+    Some(u128::from_be_bytes(key))
+}
+
+/// Every word of the name lists by its [`word_key`], sorted, with its bits: one binary search
+/// of numbers per word.
+static NAME_WORDS: LazyLock<Vec<(u128, u8)>> = LazyLock::new(|| {
+    let mut words: BTreeMap<u128, u8> = BTreeMap::new();
     for (list, bit) in [
         (NAME_NOT, WORD_NOT),
         (NAME_PASS, WORD_PASS),
@@ -1715,26 +1726,17 @@ static NAME_WORDS: LazyLock<Vec<(&'static str, u8)>> = LazyLock::new(|| {
         (NAME_PAIR_FIRST, WORD_PAIR_FIRST),
     ] {
         for w in list {
-            debug_assert_eq!(*w, w.to_ascii_lowercase());
-            *words.entry(w).or_default() |= bit;
+            let key = word_key(w.as_bytes()).expect("name list words have at most 16 bytes");
+            *words.entry(key).or_default() |= bit;
         }
     }
-    let mut words: Vec<(&'static str, u8)> = words.into_iter().collect();
-    words.sort_by_key(|(w, _)| (w.len(), *w));
-    words
+    words.into_iter().collect()
 });
 
 /// The bits of a name word (any case; 0 for a word in no list).
 fn word_bits(w: &[u8]) -> u8 {
-    let mut lower = [0u8; NAME_MAX];
-    let Some(buf) = lower.get_mut(..w.len()) else {
-        return 0;
-    };
-    for (l, &x) in buf.iter_mut().zip(w) {
-        *l = x.to_ascii_lowercase();
-    }
-    NAME_WORDS
-        .binary_search_by(|(word, _)| (word.len(), word.as_bytes()).cmp(&(buf.len(), &*buf)))
+    word_key(w)
+        .and_then(|key| NAME_WORDS.binary_search_by_key(&key, |&(k, _)| k).ok())
         .map_or(0, |i| NAME_WORDS[i].1)
 }
 
