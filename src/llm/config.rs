@@ -41,6 +41,26 @@ pub enum StructuredOutput {
     None,
 }
 
+/// The request field that carries the output limit on the OpenAI-compatible wire: OpenAI's
+/// reasoning models (o-series, GPT-5) take only `max_completion_tokens`; Ollama, LM Studio and
+/// older servers only `max_tokens`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaxTokensField {
+    #[default]
+    MaxTokens,
+    MaxCompletionTokens,
+}
+
+impl MaxTokensField {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::MaxTokens => "max_tokens",
+            Self::MaxCompletionTokens => "max_completion_tokens",
+        }
+    }
+}
+
 /// One engine's settings. Unknown keys are an error, so a typo does not silently fall back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,6 +89,9 @@ pub struct EngineConfig {
     /// Requests in flight at once in the map step.
     pub max_parallel: usize,
     pub structured_output: StructuredOutput,
+    /// OpenAI-compatible only: which field carries `max_tokens` (the Messages API has one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens_field: Option<MaxTokensField>,
     /// USD per million tokens, for `--dry-run` estimates (0 for a local model).
     pub price_input_per_mtok: f64,
     pub price_output_per_mtok: f64,
@@ -90,6 +113,7 @@ impl EngineConfig {
             input_budget_tokens: 150_000,
             max_parallel: 4,
             structured_output: StructuredOutput::Tool,
+            max_tokens_field: None,
             price_input_per_mtok: 3.0,
             price_output_per_mtok: 15.0,
         }
@@ -110,6 +134,7 @@ impl EngineConfig {
             input_budget_tokens: 100_000,
             max_parallel: 4,
             structured_output: StructuredOutput::JsonSchema,
+            max_tokens_field: Some(MaxTokensField::MaxTokens),
             price_input_per_mtok: 2.0,
             price_output_per_mtok: 8.0,
         }
@@ -131,8 +156,16 @@ impl LlmConfig {
         }
         let file: File =
             toml::from_str(text).map_err(|e| LlmError::Config(one_line(&e.to_string())))?;
+        let anthropic = merge(EngineConfig::anthropic(), file.anthropic, "anthropic")?;
+        if anthropic.max_tokens_field.is_some() {
+            return Err(LlmError::Config(
+                "[anthropic]: max_tokens_field is for [openai] only (the Messages API always \
+                 takes max_tokens)"
+                    .into(),
+            ));
+        }
         Ok(Self {
-            anthropic: merge(EngineConfig::anthropic(), file.anthropic, "anthropic")?,
+            anthropic,
             openai: merge(EngineConfig::openai(), file.openai, "openai")?,
             managed_agents: match file.managed_agents {
                 None => crate::remote::ManagedAgentsConfig::default(),
@@ -243,6 +276,27 @@ mod tests {
         ] {
             let e = LlmConfig::parse(text).expect_err(text).to_string();
             assert!(!e.contains('\n'), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_output_limit_field_is_an_openai_setting() {
+        let c = LlmConfig::parse("[openai]\nmax_tokens_field = \"max_completion_tokens\"\n")
+            .expect("parses");
+        assert_eq!(
+            c.openai.max_tokens_field,
+            Some(MaxTokensField::MaxCompletionTokens)
+        );
+        assert_eq!(
+            LlmConfig::default().openai.max_tokens_field,
+            Some(MaxTokensField::MaxTokens)
+        );
+        for text in [
+            "[anthropic]\nmax_tokens_field = \"max_completion_tokens\"\n",
+            "[openai]\nmax_tokens_field = \"max_output_tokens\"\n",
+        ] {
+            let e = LlmConfig::parse(text).expect_err(text).to_string();
+            assert!(!e.contains('\n') && e.contains("max_tokens_field"), "{e}");
         }
     }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use tracing::{debug, trace};
 
-use super::config::StructuredOutput;
+use super::config::{MaxTokensField, StructuredOutput};
 pub use super::replay::{RecordedMeta, Recorder};
 use super::{
     ApiKey, Backend, CancelToken, EngineConfig, LlmError, LlmReply, LlmRequest, anthropic,
@@ -33,6 +33,7 @@ pub struct HttpBackend {
     model: String,
     url: String,
     mode: StructuredOutput,
+    max_tokens_field: MaxTokensField,
     headers: HeaderMap,
     request_timeout: Duration,
     deadline: Instant,
@@ -121,6 +122,7 @@ impl HttpBackend {
             model: cfg.model.clone(),
             url: format!("{}{}", base.as_str().trim_end_matches('/'), wire.path()),
             mode: cfg.structured_output,
+            max_tokens_field: cfg.max_tokens_field.unwrap_or_default(),
             headers,
             request_timeout,
             deadline,
@@ -333,7 +335,9 @@ impl Backend for HttpBackend {
     }
 
     fn complete(&self, req: &LlmRequest, cancel: &CancelToken) -> Result<LlmReply, LlmError> {
-        let body = self.wire.request_body(req, &self.model, self.mode);
+        let body = self
+            .wire
+            .request_body(req, &self.model, self.mode, self.max_tokens_field);
         self.block_on(self.run(req, &body, cancel))
     }
 }

@@ -4,22 +4,31 @@
 
 use serde_json::{Value, json};
 
-use super::config::StructuredOutput;
+use super::config::{MaxTokensField, StructuredOutput};
 use super::{LlmError, LlmReply, LlmRequest, Usage};
 
 /// The path under `base_url`.
 pub const PATH: &str = "/v1/chat/completions";
 
 /// The request body, byte for byte deterministic for the same inputs.
-pub fn request_body(req: &LlmRequest, model: &str, mode: StructuredOutput) -> Vec<u8> {
-    let mut body = json!({
-        "model": model,
-        "max_tokens": req.max_tokens,
-        "messages": [
+pub fn request_body(
+    req: &LlmRequest,
+    model: &str,
+    mode: StructuredOutput,
+    limit: MaxTokensField,
+) -> Vec<u8> {
+    // Built as a map in this order so the bytes stay the same whichever field names the limit.
+    let mut body = serde_json::Map::new();
+    body.insert("model".into(), json!(model));
+    body.insert(limit.name().into(), json!(req.max_tokens));
+    body.insert(
+        "messages".into(),
+        json!([
             {"role": "system", "content": req.system},
             {"role": "user", "content": req.user},
-        ],
-    });
+        ]),
+    );
+    let mut body = Value::Object(body);
     if mode != StructuredOutput::None {
         body["response_format"] = json!({
             "type": "json_schema",
@@ -193,10 +202,30 @@ mod tests {
 
     #[test]
     fn request_body_is_exact() {
-        let body = request_body(&req(), "gpt-4.1", StructuredOutput::JsonSchema);
+        let body = request_body(
+            &req(),
+            "gpt-4.1",
+            StructuredOutput::JsonSchema,
+            MaxTokensField::MaxTokens,
+        );
         let expected = r#"{"model":"gpt-4.1","max_tokens":4096,"messages":[{"role":"system","content":"You are a memory editor."},{"role":"user","content":"<store>…</store>"}],"response_format":{"type":"json_schema","json_schema":{"name":"dream_output","schema":{"type":"object","properties":{"changes":{"type":"array"}}},"strict":true}}}"#;
         assert_eq!(String::from_utf8(body).expect("utf-8"), expected);
-        let plain = request_body(&req(), "llama3.1", StructuredOutput::None);
+        let reasoning = request_body(
+            &req(),
+            "gpt-4.1",
+            StructuredOutput::JsonSchema,
+            MaxTokensField::MaxCompletionTokens,
+        );
+        assert_eq!(
+            String::from_utf8(reasoning).expect("utf-8"),
+            expected.replace("\"max_tokens\"", "\"max_completion_tokens\"")
+        );
+        let plain = request_body(
+            &req(),
+            "llama3.1",
+            StructuredOutput::None,
+            MaxTokensField::MaxTokens,
+        );
         let v: Value = serde_json::from_slice(&plain).expect("json");
         assert!(v.get("response_format").is_none());
         assert_eq!(v["messages"][1]["role"], "user");

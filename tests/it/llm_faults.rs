@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use lucid::llm::config::StructuredOutput;
+use lucid::llm::config::{MaxTokensField, StructuredOutput};
 use lucid::llm::http::{HttpBackend, Recorder, Wire};
 use lucid::llm::{ApiKey, Backend, CancelToken, EngineConfig, LlmError, LlmReply, LlmRequest};
 use serde_json::json;
@@ -113,10 +113,11 @@ fn success_sends_the_exact_body_and_headers() {
         let r = &reqs[0];
         assert_eq!((r.method.as_str(), r.target.as_str()), ("POST", path));
         assert_eq!(r.header("content-type"), Some("application/json"));
-        let model = config(wire, "x").model;
+        let cfg = config(wire, "x");
+        let limit = cfg.max_tokens_field.unwrap_or_default();
         assert_eq!(
             r.body,
-            wire.request_body(&request("consolidate"), &model, mode)
+            wire.request_body(&request("consolidate"), &cfg.model, mode, limit)
         );
         match wire {
             Wire::Anthropic => {
@@ -133,6 +134,18 @@ fn success_sends_the_exact_body_and_headers() {
             }
         }
     }
+}
+
+#[test]
+fn openai_reasoning_models_get_the_limit_as_max_completion_tokens() {
+    let server = mock_llm::queue(vec![Response::json(200, ok_body(Wire::OpenAi))]);
+    let mut cfg = config(Wire::OpenAi, &server.url());
+    cfg.max_tokens_field = Some(MaxTokensField::MaxCompletionTokens);
+    run(&backend_with(&cfg, Wire::OpenAi, None)).expect("success");
+    let body: serde_json::Value =
+        serde_json::from_slice(&server.requests()[0].body).expect("a JSON body");
+    assert_eq!(body["max_completion_tokens"], 2000, "{body}");
+    assert!(body.get("max_tokens").is_none(), "{body}");
 }
 
 fn retry_after_two_seconds_is_honoured(wire: Wire) {

@@ -1,6 +1,6 @@
 //! Which wire format a backend speaks, and the dispatch to its body builder and parsers.
 
-use crate::llm::config::StructuredOutput;
+use crate::llm::config::{MaxTokensField, StructuredOutput};
 use crate::llm::{LlmError, LlmReply, LlmRequest, anthropic, openai};
 
 /// The wire format a backend speaks.
@@ -38,10 +38,17 @@ impl Wire {
         }
     }
 
-    pub fn request_body(self, req: &LlmRequest, model: &str, mode: StructuredOutput) -> Vec<u8> {
+    /// The body of `req`; `limit` names the output-limit field on the OpenAI wire.
+    pub fn request_body(
+        self,
+        req: &LlmRequest,
+        model: &str,
+        mode: StructuredOutput,
+        limit: MaxTokensField,
+    ) -> Vec<u8> {
         match self {
             Self::Anthropic => anthropic::request_body(req, model, mode),
-            Self::OpenAi => openai::request_body(req, model, mode),
+            Self::OpenAi => openai::request_body(req, model, mode, limit),
         }
     }
 
