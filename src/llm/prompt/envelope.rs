@@ -212,17 +212,9 @@ fn char_end(s: &str, max: usize) -> Option<usize> {
     if b.len() <= max {
         return None;
     }
-    // Char starts are the bytes but UTF-8 continuation bytes; at most 64 fit a `u8` count.
-    let starts = |chunk: &[u8]| {
-        usize::from(
-            chunk
-                .iter()
-                .fold(0u8, |n, &x| n.wrapping_add(u8::from(x & 0xc0 != 0x80))),
-        )
-    };
     let (mut i, mut chars) = (0, 0);
     while let Some(chunk) = b.get(i..i + 64) {
-        let n = starts(chunk);
+        let n = char_starts(chunk);
         if chars + n > max {
             break;
         }
@@ -241,18 +233,20 @@ fn char_end(s: &str, max: usize) -> Option<usize> {
     None
 }
 
-/// `s.chars().count()`, counted in `u8` lanes 255 bytes at a time so the loop vectorises (the
-/// cut-off tails of tool outputs are most of the text an input holds).
+/// How many chars start in `chunk` (at most 255 bytes): its bytes but UTF-8 continuation
+/// bytes, counted in `u8` lanes so the loop vectorises.
+fn char_starts(chunk: &[u8]) -> usize {
+    usize::from(
+        chunk
+            .iter()
+            .fold(0u8, |n, &b| n.wrapping_add(u8::from(b & 0xc0 != 0x80))),
+    )
+}
+
+/// `s.chars().count()`, 255 bytes at a time (the cut-off tails of tool outputs are most of the
+/// text an input holds).
 fn char_count(s: &str) -> usize {
-    s.as_bytes()
-        .chunks(255)
-        .map(|chunk| {
-            let starts = chunk
-                .iter()
-                .fold(0u8, |n, &b| n.wrapping_add(u8::from(b & 0xc0 != 0x80)));
-            usize::from(starts)
-        })
-        .sum()
+    s.as_bytes().chunks(255).map(char_starts).sum()
 }
 
 /// The first `max` chars of `s`, and how many chars were cut.
