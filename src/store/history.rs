@@ -140,6 +140,16 @@ impl Db {
         }
     }
 
+    /// How many of the store's operations are `op` or newer.
+    pub fn ops_since(&self, store: &Store, op: i64) -> Result<usize> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM operations WHERE store_id = ?1 AND id >= ?2",
+            params![store.id, op],
+            |r| r.get(0),
+        )?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
     /// Operations newest first (at most `limit`), each with the files it touched.
     pub fn log(&self, store: &Store, limit: Option<usize>) -> Result<Vec<OpDetail>> {
         self.log_with(store, limit, None)

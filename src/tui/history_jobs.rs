@@ -30,7 +30,10 @@ fn lossy(b: Option<&[u8]>) -> String {
         .unwrap_or_default()
 }
 
-fn history(db: &Db, name: Option<String>, focus: Option<i64>) -> crate::Result<Msg> {
+/// The history of store `name` (the first store without one): the newest `limit` operations,
+/// and, when `focus` is older than those, every operation down to it, so a jump from blame
+/// selects that operation and not the newest.
+fn history(db: &Db, name: Option<String>, focus: Option<i64>, limit: usize) -> crate::Result<Msg> {
     let store = match name {
         Some(n) => db.store(&n)?,
         None => db
@@ -42,7 +45,11 @@ fn history(db: &Db, name: Option<String>, focus: Option<i64>) -> crate::Result<M
                 name: "(any)".into(),
             })?,
     };
-    let ops = db.log(&store, Some(HISTORY_LIMIT))?;
+    let limit = match focus {
+        Some(op) => limit.max(db.ops_since(&store, op)?),
+        None => limit,
+    };
+    let ops = db.log(&store, Some(limit))?;
     let selected = focus
         .and_then(|id| ops.iter().position(|o| o.op.id == id))
         .unwrap_or(0);
@@ -58,8 +65,8 @@ fn history(db: &Db, name: Option<String>, focus: Option<i64>) -> crate::Result<M
 /// Performs one history effect (the worker routes only these here).
 pub fn perform(db: &mut Db, ctx: &Ctx, effect: Effect) -> crate::Result<Msg> {
     Ok(match effect {
-        Effect::LoadHistory(name) => history(db, name, None)?,
-        Effect::LoadHistoryAt { store, op } => history(db, Some(store), Some(op))?,
+        Effect::LoadHistory(name) => history(db, name, None, HISTORY_LIMIT)?,
+        Effect::LoadHistoryAt { store, op } => history(db, Some(store), Some(op), HISTORY_LIMIT)?,
         Effect::PreviewRollback { store, op } => {
             let s = db.store(&store)?;
             let diffs: Vec<Paths> = db
@@ -338,6 +345,16 @@ mod tests {
             (b, vec!["known-good".to_owned()])
         );
         assert_eq!(h.ops[0].op.kind, "tag", "the tag is itself an operation");
+        // An operation older than the loaded window is loaded too, and selected.
+        let Msg::HistoryLoaded(h) = history(&db, Some("s".into()), Some(a), 1).expect("log") else {
+            panic!("expected the log");
+        };
+        assert_eq!(h.ops[h.selected].op.id, a);
+        assert_eq!(h.ops.len(), 4, "the tag, c, b and a");
+        let Msg::HistoryLoaded(h) = history(&db, Some("s".into()), None, 1).expect("log") else {
+            panic!("expected the log");
+        };
+        assert_eq!((h.ops.len(), h.selected), (1, 0));
         // A bad name is the core's to refuse.
         let err = perform(
             &mut db,
