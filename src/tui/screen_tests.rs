@@ -81,6 +81,23 @@ fn clicks_select_rows_and_files() {
     let mut r = review_state(160, 48);
     update(&mut r, Msg::Click { x: 5, y: 4 });
     assert_eq!(review(&r).file, 2);
+    // The operation diff's file list, in both layouts: border at row 1, files from row 2.
+    for (w, h) in [(160, 48), (80, 24)] {
+        let mut d = super::fixtures_history::op_diff_state(w, h);
+        update(&mut d, Msg::Click { x: 5, y: 3 });
+        let cursor = d.op_diff.as_ref().map(|o| o.cursor.file);
+        assert_eq!(cursor, Some(1), "{w}x{h}");
+    }
+    // History: border, the rollback hint, then the newest operation at row 3.
+    let mut hs = super::fixtures::history_state(160, 48);
+    update(&mut hs, Msg::Click { x: 5, y: 4 });
+    assert_eq!(hs.history.as_ref().map(|h| h.selected), Some(1));
+    update(&mut hs, Msg::Click { x: 5, y: 2 });
+    assert_eq!(
+        hs.history.as_ref().map(|h| h.selected),
+        Some(1),
+        "the hint row: no change"
+    );
 }
 
 #[test]

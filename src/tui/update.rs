@@ -203,7 +203,7 @@ fn click(state: &mut State, x: u16, y: u16) {
     if state.modal.is_some() {
         return;
     }
-    let files = state.review.as_ref().map_or(0, |r| r.files.len());
+    let files = super::doc::doc(state).map_or(0, super::doc::DiffDoc::len);
     let areas = super::view::layout(state.width, state.height, state.screen, files);
     let inside =
         |r: ratatui::layout::Rect| x > r.x && x + 1 < r.right() && y > r.y && y + 1 < r.bottom();
@@ -221,17 +221,30 @@ fn click(state: &mut State, x: u16, y: u16) {
                 }
             }
         }
-        Screen::Review if inside(areas.list) => {
+        // The file list of a review or an operation diff: one file a row.
+        Screen::Review | Screen::Diff if inside(areas.list) => {
             let page = usize::from(areas.list.height.saturating_sub(2));
-            if let Some(r) = &mut state.review {
-                let off = super::view::window(0, r.file, page, r.files.len());
+            if let Some(d) = super::doc::doc_mut(state) {
+                let file = d.cursor().file;
+                let off = super::view::window(0, file, page, d.len());
                 let row = off + usize::from(y - areas.list.y - 1);
-                if row < r.files.len() && row != r.file {
-                    r.file = row;
-                    r.hunk = 0;
-                    r.scroll = 0;
-                    r.skip = 0;
-                    r.detail_scroll = 0;
+                if row < d.len() && row != file {
+                    d.set_cursor(super::doc::Cursor {
+                        file: row,
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+        // The operation list: its first row is the rollback hint.
+        Screen::History if inside(areas.list) => {
+            if let Some(h) = &mut state.history {
+                let page = usize::from(areas.list.height.saturating_sub(3));
+                let off = super::view::window(0, h.selected, page, h.ops.len());
+                if let Some(row) = usize::from(y - areas.list.y - 1).checked_sub(1)
+                    && off + row < h.ops.len()
+                {
+                    h.selected = off + row;
                 }
             }
         }
