@@ -37,7 +37,7 @@ pub struct SecretMatch {
 /// name holds); each rule then runs its precise checks at its anchors only, in text order, so
 /// the result is the one a whole-text walk of every rule gives (see the differential test).
 pub fn find(text: &str) -> Vec<SecretMatch> {
-    SCRATCH.with_borrow_mut(|Scratch { hits, spans }| {
+    with_scratch(|Scratch { hits, spans }| {
         anchors(text.as_bytes(), hits);
         if hits.is_empty() {
             return Vec::new();
@@ -56,7 +56,7 @@ pub fn find(text: &str) -> Vec<SecretMatch> {
 pub fn clean_before(text: &str, end: usize) -> bool {
     let b = text.as_bytes();
     let walk = end.saturating_add(ANCHORS.longest - 1).min(b.len());
-    SCRATCH.with_borrow_mut(|Scratch { hits, spans }| {
+    with_scratch(|Scratch { hits, spans }| {
         anchors(&b[..walk], hits);
         hits.retain(|h| h.0 < end);
         // A "hook" from `end` on may belong to a webhook URL that starts before `end`.
@@ -81,6 +81,19 @@ struct Scratch {
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// Runs `f` with this thread's scan buffers; a buffer a huge text grew is let go afterwards, so
+/// a thread does not keep it for its lifetime.
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    const KEEP: usize = 4096;
+    SCRATCH.with_borrow_mut(|s| {
+        let r = f(s);
+        if s.hits.capacity() > KEEP || s.spans.capacity() > KEEP {
+            *s = Scratch::default();
+        }
+        r
+    })
 }
 
 /// Every rule's candidates at its anchors (`hits`, from [`anchors`]), in text order; `hook`
