@@ -258,9 +258,10 @@ fn cut(s: &str, max: usize) -> (&str, usize) {
 }
 
 /// Appends redacted, escaped text cut to `max` chars, with a `[… N more chars]` marker when cut.
-/// The scan for secrets runs over the kept part plus 256 bytes, so a secret straddling the cut is
+/// The scan for secrets covers the kept part plus 256 chars, so a secret straddling the cut is
 /// still found (longer ones are private keys, found from their header even when cut, and JWTs,
-/// whose visible head is not the secret part); the redacted text is cut again afterwards. Only
+/// whose visible head is not the secret part); the redacted text is cut again afterwards. Those
+/// 256 chars are walked only when a rule fires before the cut ([`secrets::clean_before`]). Only
 /// that window is scanned and only the kept part escaped: the rest of a long tool output is
 /// counted, never copied.
 fn push_cut(out: &mut String, text: &str, max: usize) {
