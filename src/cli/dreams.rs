@@ -277,6 +277,7 @@ pub fn dream(env: &Env, args: DreamArgs) -> Result<(), Error> {
                 ids,
                 &a.instructions,
             )?;
+            engines::note_drift(&chosen);
             if a.json {
                 return json(&serde_json::json!({
                     "dream_id": outcome.dream.id,
@@ -627,7 +628,7 @@ fn dry_run(
     instructions: &str,
     as_json: bool,
 ) -> Result<(), Error> {
-    let engines::Chosen::Llm { engine, config } = chosen else {
+    let engines::Chosen::Llm { engine, config, .. } = chosen else {
         return Err(Error::Usage(
             "--dry-run applies to model-backed engines (anthropic, openai, replay:DIR)".into(),
         ));
@@ -687,6 +688,7 @@ pub fn eval(args: &EvalArgs) -> Result<(), Error> {
         let case = lucid::eval::load_case(&dir)?;
         scores.push(lucid::eval::run_in_db(chosen.engine(), &case)?);
     }
+    engines::note_drift(&chosen);
     if scores.is_empty() {
         return Err(Error::Invalid(format!(
             "{}: no cases (folders with case.toml)",

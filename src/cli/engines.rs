@@ -10,7 +10,7 @@ use lucid::dream::Engine;
 use lucid::error::Error;
 use lucid::llm::engine::LlmEngine;
 use lucid::llm::http::{HttpBackend, Wire};
-use lucid::llm::replay::{Recorder, ReplayBackend};
+use lucid::llm::replay::{Drift, Recorder, ReplayBackend};
 use lucid::llm::{ApiKey, Backend, CancelToken, EngineConfig, LlmConfig, LlmError};
 
 use super::output::{Out, safe};
@@ -32,6 +32,8 @@ pub enum Chosen {
     Llm {
         engine: Box<LlmEngine>,
         config: EngineConfig,
+        /// For `replay:DIR`: how many replayed requests differ from the recording.
+        drift: Option<Drift>,
     },
 }
 
@@ -187,6 +189,7 @@ pub fn choose(
             return Err(Error::Usage("--record cannot record a replay".into()));
         }
         let backend = ReplayBackend::open(Path::new(dir)).map_err(llm)?;
+        let drift = backend.drift();
         let config = load_config()?;
         let cfg = config
             .engine(backend.wire_name())
@@ -196,6 +199,7 @@ pub fn choose(
         return Ok(Chosen::Llm {
             engine: Box::new(engine),
             config: cfg,
+            drift: Some(drift),
         });
     }
     let wire = match name {
@@ -229,7 +233,24 @@ pub fn choose(
     Ok(Chosen::Llm {
         engine: Box::new(engine),
         config: cfg,
+        drift: None,
     })
+}
+
+/// After a replay, a note on stderr when replayed requests differ from the recorded ones: the
+/// recorded answers were given to other questions.
+pub fn note_drift(chosen: &Chosen) {
+    if let Chosen::Llm {
+        drift: Some(drift), ..
+    } = chosen
+        && drift.count() > 0
+    {
+        eprintln!(
+            "lucid: note: {} replayed request(s) differ from the recording (the prompt, the \
+             input or the settings changed since it was recorded): its answers may not fit them",
+            drift.count()
+        );
+    }
 }
 
 /// Claude's own Dreams API on the remote store `store` is linked to (`lucid remote pull-store`).

@@ -5,10 +5,11 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::http::Wire;
 use super::{Backend, CancelToken, LlmError, LlmReply, LlmRequest};
@@ -119,8 +120,36 @@ fn entries(dir: &Path) -> std::io::Result<Vec<(u32, PathBuf)>> {
 struct Entry {
     meta: RecordedMeta,
     wire: Wire,
+    request: PathBuf,
     response: PathBuf,
     used: bool,
+}
+
+/// How many replayed requests asked something else than the recorded request did: their system
+/// prompt or user text differs (the prompt, the input or the settings changed since the
+/// recording), so the recorded answer may not fit. Shared with whoever reports it.
+#[derive(Debug, Clone, Default)]
+pub struct Drift(Arc<AtomicUsize>);
+
+impl Drift {
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The system prompt and user text of a recorded request body, by wire.
+fn recorded_texts(wire: Wire, body: &Value) -> Option<(&str, &str)> {
+    let messages = body.get("messages")?;
+    match wire {
+        Wire::Anthropic => Some((
+            body.get("system")?.as_str()?,
+            messages.get(0)?.get("content")?.as_str()?,
+        )),
+        Wire::OpenAi => Some((
+            messages.get(0)?.get("content")?.as_str()?,
+            messages.get(1)?.get("content")?.as_str()?,
+        )),
+    }
 }
 
 /// Answers requests from a recording, offline: each request takes the first unused exchange
@@ -130,6 +159,7 @@ pub struct ReplayBackend {
     model: String,
     wire: Wire,
     entries: Mutex<Vec<Entry>>,
+    drift: Drift,
 }
 
 impl ReplayBackend {
@@ -154,6 +184,7 @@ impl ReplayBackend {
             list.push(Entry {
                 meta,
                 wire,
+                request: dir.join(format!("{n:04}.request.json")),
                 response,
                 used: false,
             });
@@ -168,7 +199,34 @@ impl ReplayBackend {
             wire: first.wire,
             dir,
             entries: Mutex::new(list),
+            drift: Drift::default(),
         })
+    }
+
+    /// The count of replayed requests that differ from their recording, as it grows.
+    pub fn drift(&self) -> Drift {
+        self.drift.clone()
+    }
+
+    /// Counts `req` as drift when the recorded request holds other texts (a recording without
+    /// its request file, or one this build cannot read, is not compared).
+    fn compare(&self, req: &LlmRequest, wire: Wire, recorded: &Path) {
+        let Ok(bytes) = fs::read(recorded) else {
+            return;
+        };
+        let Ok(body) = serde_json::from_slice::<Value>(&bytes) else {
+            return;
+        };
+        if let Some((system, user)) = recorded_texts(wire, &body)
+            && (system != req.system || user != req.user)
+        {
+            tracing::warn!(
+                purpose = %req.purpose,
+                file = %recorded.display(),
+                "the replayed request differs from the recorded one"
+            );
+            self.drift.0.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The folder answered from.
@@ -196,7 +254,7 @@ impl Backend for ReplayBackend {
         if cancel.is_canceled() {
             return Err(LlmError::Canceled);
         }
-        let (wire, status, response) = {
+        let (wire, status, request, response) = {
             let mut entries = self
                 .entries
                 .lock()
@@ -212,8 +270,14 @@ impl Backend for ReplayBackend {
                     ))
                 })?;
             entry.used = true;
-            (entry.wire, entry.meta.status, entry.response.clone())
+            (
+                entry.wire,
+                entry.meta.status,
+                entry.request.clone(),
+                entry.response.clone(),
+            )
         };
+        self.compare(req, wire, &request);
         let body = fs::read(&response)
             .map_err(|e| LlmError::Replay(format!("{}: {e}", response.display())))?;
         if (200..300).contains(&status) {
@@ -303,6 +367,37 @@ mod tests {
         ));
         c.cancel();
         assert!(matches!(n("extract:b"), Err(LlmError::Canceled)));
+        assert_eq!(
+            replay.drift().count(),
+            0,
+            "bodies it cannot read are not compared"
+        );
+    }
+
+    #[test]
+    fn requests_that_differ_from_the_recording_are_counted() {
+        use crate::llm::config::StructuredOutput;
+        let dir = tempfile::tempdir().expect("tmp");
+        let rec = Recorder::new(dir.path().join("rec")).expect("recorder");
+        let answer = br#"{"model":"m","content":[{"type":"text","text":"{}"}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}}"#;
+        for _ in 0..3 {
+            let body = crate::llm::anthropic::request_body(&req("p"), "m", StructuredOutput::Tool);
+            rec.record(&meta("p", "anthropic", 200), &body, answer)
+                .expect("record");
+        }
+        let replay = ReplayBackend::open(dir.path().join("rec")).expect("opens");
+        let drift = replay.drift();
+        let c = CancelToken::default();
+        replay.complete(&req("p"), &c).expect("the same request");
+        assert_eq!(drift.count(), 0);
+        let mut other = req("p");
+        other.system = "another prompt".into();
+        replay.complete(&other, &c).expect("answered all the same");
+        assert_eq!(drift.count(), 1);
+        other = req("p");
+        other.user = "another input".into();
+        replay.complete(&other, &c).expect("answered all the same");
+        assert_eq!(drift.count(), 2);
     }
 
     #[test]

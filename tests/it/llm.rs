@@ -500,7 +500,14 @@ fn a_recorded_dream_replays_offline_to_the_same_proposal() {
     drop(mock);
     let g = Fleet::new("openai", "http://127.0.0.1:9");
     let engine = format!("replay:{}", path(&rec));
-    let second = g.ok_json(&["dream", "--store", "team", "--engine", &engine, "--json"]);
+    let args = ["dream", "--store", "team", "--engine", &engine, "--json"];
+    let replayed = g.run(&args);
+    assert!(
+        replayed.status.success() && replayed.stderr.is_empty(),
+        "the same request replays without a note: {}",
+        String::from_utf8_lossy(&replayed.stderr)
+    );
+    let second: Value = serde_json::from_slice(&replayed.stdout).expect("json");
     let show = |fl: &Fleet, v: &Value| {
         let mut s = fl.ok_json(&["proposal", "show", &v["proposal_id"].to_string(), "--json"]);
         for c in s["changes"].as_array_mut().into_iter().flatten() {
@@ -509,6 +516,22 @@ fn a_recorded_dream_replays_offline_to_the_same_proposal() {
         s["changes"].clone()
     };
     assert_eq!(show(&f, &first), show(&g, &second));
+
+    // A recording of another question: the answer still replays, with a note that it may not
+    // fit (the recorded user text is edited here, as a changed prompt or input would).
+    let request = rec.join("0001.request.json");
+    let mut body: Value =
+        serde_json::from_slice(&std::fs::read(&request).expect("read")).expect("json");
+    body["messages"][1]["content"] = json!("an older input");
+    std::fs::write(&request, body.to_string()).expect("write");
+    let h = Fleet::new("openai", "http://127.0.0.1:9");
+    let drifted = h.run(&args);
+    let notes = String::from_utf8_lossy(&drifted.stderr);
+    assert!(drifted.status.success(), "{notes}");
+    assert!(
+        notes.contains("1 replayed request(s) differ from the recording"),
+        "{notes}"
+    );
 }
 
 /// The exact bytes sent for a store and a session that try to break out of their envelope: the

@@ -2,7 +2,8 @@
 //! recording committed in `tests/fixtures/replay/consolidation/`.
 //!
 //! The recording was made by `regenerate_replay_fixture` (ignored; run it by hand after a change
-//! to the request plan): `lucid eval --engine anthropic --record DIR` against the loopback mock,
+//! to the request plan: the CI test fails when the replayed requests differ from the recorded
+//! ones): `lucid eval --engine anthropic --record DIR` against the loopback mock,
 //! which answers each case with the builtin engine's consolidation written as the operations a
 //! model returns. So the fixture exercises the whole model path — wire parsing, validation,
 //! evidence checks, proposal, apply, scoring — with scripted answers, not a real model's.
@@ -20,7 +21,8 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/replay/consolidation")
 }
 
-fn summary_of(sb: &Sandbox, engine: &str) -> Value {
+/// The `--json` summary of `lucid eval` on the consolidation corpus, and what it wrote to stderr.
+fn summary_of(sb: &Sandbox, engine: &str) -> (Value, String) {
     let dir = corpus().join("consolidation");
     let out = sb
         .cmd(&[
@@ -38,7 +40,10 @@ fn summary_of(sb: &Sandbox, engine: &str) -> Value {
         "eval --engine {engine}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("json summary")
+    (
+        serde_json::from_slice(&out.stdout).expect("json summary"),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// The replayed answers go through the model path and score exactly as the builtin engine's
@@ -47,9 +52,14 @@ fn summary_of(sb: &Sandbox, engine: &str) -> Value {
 fn eval_with_the_replay_engine_runs_offline_in_ci() {
     let sb = Sandbox::new();
     let engine = format!("replay:{}", fixture().display());
-    let replayed = summary_of(&sb, &engine);
+    let (replayed, notes) = summary_of(&sb, &engine);
     assert_eq!(replayed["cases"], 20, "{replayed}");
-    let builtin = summary_of(&sb, "builtin");
+    assert!(
+        !notes.contains("differ from the recording"),
+        "the request plan changed since the fixture was recorded: run regenerate_replay_fixture \
+         ({notes})"
+    );
+    let (builtin, _) = summary_of(&sb, "builtin");
     for key in ["cases_passed", "change_passed", "change_total", "by_kind"] {
         assert_eq!(replayed[key], builtin[key], "{key}");
     }
