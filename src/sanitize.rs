@@ -33,7 +33,7 @@ pub fn line(s: &str) -> String {
     clean_line(s).into_owned()
 }
 
-/// As [`line`], borrowing when nothing needs to change (the common case).
+/// As [`line()`], borrowing when nothing needs to change (the common case).
 pub fn clean_line(s: &str) -> std::borrow::Cow<'_, str> {
     if !s.chars().any(|c| c.is_control() || is_invisible_format(c)) {
         return std::borrow::Cow::Borrowed(s);
@@ -51,7 +51,7 @@ pub fn clean_line(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// Multi-line untrusted text: as [`line`] but keeps `\n` and expands tabs to `tab_width`.
+/// Multi-line untrusted text: as [`line()`] but keeps `\n` and expands tabs to `tab_width`.
 pub fn text(s: &str, tab_width: usize) -> String {
     let mut out = String::with_capacity(s.len());
     for (i, l) in s.split('\n').enumerate() {
@@ -74,7 +74,7 @@ pub fn text(s: &str, tab_width: usize) -> String {
     out
 }
 
-/// True when `s` would be changed by [`line`] (for flags such as "hidden characters").
+/// True when `s` would be changed by [`line()`] (for flags such as "hidden characters").
 pub fn has_hidden(s: &str) -> bool {
     s.chars()
         .any(|c| (c.is_control() && c != '\n' && c != '\t') || is_invisible_format(c))

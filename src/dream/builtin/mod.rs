@@ -1,5 +1,5 @@
 //! The built-in consolidation engine: offline, deterministic, near-linear. It runs a fixed
-//! sequence of passes over a working copy of the store ([`store::Store`]), each pass recording
+//! sequence of passes over a working copy of the store (`store::Store`), each pass recording
 //! a note with a checkable rationale and verbatim evidence for every line it changes:
 //! hygiene (secrets, injected instructions) → commands/paths sessions show are gone → user
 //! corrections → relative dates → duplicates → learned rules → index size and pointers.
