@@ -15,6 +15,10 @@ pub struct LogArgs {
     /// Show at most N operations.
     #[arg(long, short = 'n', value_name = "N")]
     limit: Option<usize>,
+    /// Only the operations that added or removed TEXT in some file (as `git log -S`), with how
+    /// often it occurs there before and after: when did the agent learn that?
+    #[arg(long, short = 'S', value_name = "TEXT")]
+    search: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -80,8 +84,8 @@ pub struct RollbackArgs {
 /// `lucid log` lists at most this many files per operation (`show` and `--json` list all).
 const LOG_FILES: usize = 20;
 
-fn print_op(out: &mut Out, p: Paint, d: &OpDetail, max_files: usize) -> Result<(), Error> {
-    let op = &d.op;
+/// An operation's first line (id, kind, actor, time, what it restores, tags) and its reason.
+fn print_header(out: &mut Out, p: Paint, op: &lucid::model::Operation) -> Result<(), Error> {
     let tags = if op.tags.is_empty() {
         String::new()
     } else {
@@ -103,6 +107,12 @@ fn print_op(out: &mut Out, p: Paint, d: &OpDetail, max_files: usize) -> Result<(
     if !op.reason.is_empty() {
         out.line(&format!("    {}", safe(&op.reason)))?;
     }
+    Ok(())
+}
+
+fn print_op(out: &mut Out, p: Paint, d: &OpDetail, max_files: usize) -> Result<(), Error> {
+    let op = &d.op;
+    print_header(out, p, op)?;
     for f in d.files.iter().take(max_files) {
         let mark = match f.kind {
             lucid::model::VersionKind::Created => p.green("A"),
@@ -130,6 +140,9 @@ fn print_op(out: &mut Out, p: Paint, d: &OpDetail, max_files: usize) -> Result<(
 pub fn log(env: &Env, a: &LogArgs) -> Result<(), Error> {
     let db = env.open()?;
     let store = db.store(&pick_store(&db, a.store.store.as_deref())?)?;
+    if let Some(text) = &a.search {
+        return search(&db, &store, text, a.limit, a.json);
+    }
     if a.json {
         return json(&db.log(&store, a.limit)?);
     }
@@ -151,6 +164,41 @@ pub fn log(env: &Env, a: &LogArgs) -> Result<(), Error> {
         };
         print_op(&mut out, p, &detail, LOG_FILES)
     })?;
+    out.finish()
+}
+
+/// `lucid log -S TEXT`: each operation that added or removed the text, and where.
+fn search(
+    db: &lucid::Db,
+    store: &lucid::model::Store,
+    text: &str,
+    limit: Option<usize>,
+    as_json: bool,
+) -> Result<(), Error> {
+    let hits = db.search_history(store, text, limit)?;
+    if as_json {
+        return json(&hits);
+    }
+    let (mut out, p) = (Out::new(), Paint::auto());
+    for hit in &hits {
+        print_header(&mut out, p, &hit.op.op)?;
+        for m in &hit.matches {
+            let mark = if m.after > m.before {
+                p.green("+")
+            } else {
+                p.red("-")
+            };
+            out.line(&format!(
+                "    {mark} {}  {} → {}",
+                safe(&m.path),
+                m.before,
+                m.after
+            ))?;
+        }
+    }
+    if hits.is_empty() {
+        out.line(&p.dim("no operation added or removed that text"))?;
+    }
     out.finish()
 }
 

@@ -11,6 +11,7 @@ mod remote_conflict;
 mod remote_history;
 mod remote_pull;
 pub mod schema;
+mod search;
 mod sessions;
 mod stores;
 
@@ -27,6 +28,7 @@ pub use remote::{
     PushResult, Ref, RemoteLink, not_linked as not_linked_error, remote_session_file,
 };
 pub use remote_pull::{PullData, PullOutcome};
+pub use search::{SearchHit, TextChange};
 pub use sessions::{FileStamp, ImportedFile, PackedRaw, pack_raw};
 pub use stores::DEFAULT_MAX_CONTENT_BYTES;
 

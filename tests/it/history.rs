@@ -194,3 +194,54 @@ fn writes_honour_expected_sha256_with_exit_3() {
     sb.ok_with_input(&["memory", "write", "/a.md"], b"v2");
     assert_eq!(sb.json(&["log", "--json"]).as_array().unwrap().len(), ops);
 }
+
+/// `lucid log -S TEXT`: the operations that added or removed a text, in whichever file, with how
+/// often it occurs there before and after; a rename that keeps the text is not one of them.
+#[test]
+fn log_search_finds_when_a_text_was_learned_and_dropped() {
+    let sb = Sandbox::new();
+    sb.ok(&["store", "create", "s"]);
+    sb.ok_with_input(
+        &["memory", "write", "/build.md", "-m", "first"],
+        b"- use npm\n",
+    );
+    sb.ok_with_input(&["memory", "write", "/notes.md"], b"unrelated\n");
+    sb.ok_with_input(
+        &["memory", "write", "/build.md", "-m", "user corrected"],
+        b"- use pnpm, not npm\n",
+    );
+    let learned = head(&sb);
+    sb.ok(&["memory", "mv", "/build.md", "/tools/build.md"]);
+    sb.ok(&["memory", "rm", "/tools/build.md"]);
+    let dropped = head(&sb);
+
+    let hits = sb.json(&["log", "-S", "pnpm", "--json"]);
+    let summary: Vec<(i64, String, u64, u64)> = hits
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|h| {
+            let m = &h["matches"][0];
+            (
+                h["id"].as_i64().expect("id"),
+                m["path"].as_str().expect("path").to_owned(),
+                m["before"].as_u64().expect("before"),
+                m["after"].as_u64().expect("after"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (dropped, "/tools/build.md".to_owned(), 1, 0),
+            (learned, "/build.md".to_owned(), 0, 1),
+        ]
+    );
+    let text = sb.ok(&["log", "-S", "pnpm", "-n", "1"]);
+    assert!(
+        text.contains(&format!("op {dropped}")) && text.contains("- /tools/build.md  1 → 0"),
+        "{text}"
+    );
+    assert!(!text.contains(&format!("op {learned}")), "-n 1: {text}");
+    assert!(sb.ok(&["log", "-S", "yarn"]).contains("no operation"));
+}
