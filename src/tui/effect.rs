@@ -49,6 +49,8 @@ pub enum Effect {
     },
     /// The paths of `store`'s files as of operation `at` (to pick one to blame).
     LoadFiles { store: String, at: i64 },
+    /// The operations of `store` that added or removed `text`, as a narrowed history.
+    SearchHistory { store: String, text: String },
     /// Name operation `op` of `store` (a `tag` operation and an audit record).
     Tag {
         store: String,

@@ -289,6 +289,7 @@ pub fn history() -> History {
     }];
     hostile.op.files_changed = 1;
     History {
+        search: None,
         store: "support-agent".into(),
         ops: vec![
             op(
@@ -320,6 +321,29 @@ pub fn history_state(width: u16, height: u16) -> State {
     let mut s = inbox_state(width, height);
     s.screen = Screen::History;
     s.history = Some(history());
+    s
+}
+
+/// The history narrowed to the two operations that added or removed a (hostile) text; the
+/// newest operation, #4, is not among them.
+pub fn history_searched_state(width: u16, height: u16) -> State {
+    let mut s = history_state(width, height);
+    if let Some(h) = &mut s.history {
+        h.ops = h.ops[1..3].to_vec();
+        let change = |path: &str, before, after| crate::store::TextChange {
+            path: path.into(),
+            before,
+            after,
+        };
+        h.search = Some(super::state::HistorySearch {
+            text: "deploy\u{202E} \x1b[2J".into(),
+            matches: vec![
+                vec![change("topics/new\u{200B}.md", 0, 1)],
+                vec![change("notes/deploy.md", 2, 1)],
+            ],
+            head: Some(4),
+        });
+    }
     s
 }
 

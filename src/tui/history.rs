@@ -68,6 +68,12 @@ pub fn action(state: &mut State, a: Action) -> Vec<Effect> {
             state.info("Mark cleared");
             return Vec::new();
         }
+        if let Some(h) = &state.history
+            && h.search.is_some()
+        {
+            let store = h.store.clone();
+            return search(state, "", store);
+        }
         state.screen = if state.review.is_some() {
             Screen::Review
         } else {
@@ -92,7 +98,7 @@ pub fn action(state: &mut State, a: Action) -> Vec<Effect> {
                 return Vec::new();
             };
             let store = h.store.clone();
-            if h.selected == 0 {
+            if h.is_current(h.selected) {
                 state.error("That is the current state: pick an earlier operation to roll back to");
                 return Vec::new();
             }
@@ -131,6 +137,18 @@ pub fn action(state: &mut State, a: Action) -> Vec<Effect> {
             }
         }
         Action::Blame => return pick_file(state),
+        Action::Filter => {
+            let text = h
+                .search
+                .as_ref()
+                .map(|s| s.text.clone())
+                .unwrap_or_default();
+            let store = h.store.clone();
+            state.modal = Some(Modal::Prompt(Prompt {
+                kind: PromptKind::SearchText { store },
+                text,
+            }));
+        }
         _ => {}
     }
     Vec::new()
@@ -235,6 +253,23 @@ pub fn pick(state: &mut State, mut p: Prompt, a: Action) -> Vec<Effect> {
     }
     state.modal = Some(Modal::Prompt(p));
     Vec::new()
+}
+
+/// The text to search for was given: the operations that added or removed it, or with no text
+/// every operation again.
+pub fn search(state: &mut State, text: &str, store: String) -> Vec<Effect> {
+    if text.is_empty() {
+        state.info("Every operation");
+        return vec![Effect::LoadHistory(Some(store))];
+    }
+    state.info(format!(
+        "Finding the operations that added or removed \"{}\"…",
+        sanitize::line(text)
+    ));
+    vec![Effect::SearchHistory {
+        store,
+        text: text.to_owned(),
+    }]
 }
 
 /// The tag name was given: ask the core to tag (it checks the name).

@@ -11,7 +11,7 @@ use super::blame::{BlameView, Cited, Origin};
 use super::doc::Cursor;
 use super::effect::Effect;
 use super::opdiff::{OpDiff, OpFile};
-use super::state::History;
+use super::state::{History, HistorySearch};
 use super::update::Msg;
 
 /// Operations the history screen loads (newest first).
@@ -59,6 +59,29 @@ fn history(db: &Db, name: Option<String>, focus: Option<i64>, limit: usize) -> c
         selected,
         preview: None,
         mark: None,
+        search: None,
+    })))
+}
+
+/// The history of `store` narrowed to the operations that added or removed `text`.
+fn search(db: &Db, store: String, text: String) -> crate::Result<Msg> {
+    let s = db.store(&store)?;
+    let (ops, matches) = db
+        .search_history(&s, &text, Some(HISTORY_LIMIT))?
+        .into_iter()
+        .map(|h| (h.op, h.matches))
+        .unzip();
+    Ok(Msg::HistoryLoaded(Box::new(History {
+        store,
+        ops,
+        selected: 0,
+        preview: None,
+        mark: None,
+        search: Some(HistorySearch {
+            text,
+            matches,
+            head: s.head_op_id,
+        }),
     })))
 }
 
@@ -67,6 +90,7 @@ pub fn perform(db: &mut Db, ctx: &Ctx, effect: Effect) -> crate::Result<Msg> {
     Ok(match effect {
         Effect::LoadHistory(name) => history(db, name, None, HISTORY_LIMIT)?,
         Effect::LoadHistoryAt { store, op } => history(db, Some(store), Some(op), HISTORY_LIMIT)?,
+        Effect::SearchHistory { store, text } => search(db, store, text)?,
         Effect::PreviewRollback { store, op } => {
             let s = db.store(&store)?;
             let diffs: Vec<Paths> = db
@@ -290,6 +314,31 @@ mod tests {
         };
         let paths: Vec<&str> = d.files.iter().map(OpFile::path).collect();
         assert_eq!(paths, ["/notes/a.md", "/notes/b.md"]);
+    }
+
+    #[test]
+    fn a_search_narrows_the_history_through_the_core() {
+        let (mut db, ctx, [a, _, c]) = setup();
+        let Msg::HistoryLoaded(h) = run(
+            &mut db,
+            &ctx,
+            Effect::SearchHistory {
+                store: "s".into(),
+                text: "two".into(),
+            },
+        ) else {
+            panic!("expected the log");
+        };
+        let ids: Vec<i64> = h.ops.iter().map(|o| o.op.id).collect();
+        assert_eq!(ids, [c, a], "written in a, gone from a in c (TWO)");
+        let search = h.search.expect("a narrowed history");
+        assert_eq!((search.text.as_str(), search.head), ("two", Some(c)));
+        let counts: Vec<(usize, usize)> = search
+            .matches
+            .iter()
+            .map(|m| (m[0].before, m[0].after))
+            .collect();
+        assert_eq!(counts, [(1, 0), (0, 1)]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! mark and a tag, the tag prompt and the blame file picker.
 
 use super::action::Action;
-use super::fixtures::history_state;
+use super::fixtures::{history_searched_state, history_state};
 use super::fixtures_history::{blame_state, op_diff_state};
 use super::snapshot_tests::{snap, with};
 use super::update::{Msg, update};
@@ -55,6 +55,13 @@ fn history_with_a_mark_and_a_tag() {
             history_state(w, h),
             &[Action::Mark, Action::Down, Action::Down],
         )
+    });
+}
+
+#[test]
+fn history_narrowed_by_a_search() {
+    snap("history_searched", |w, h| {
+        with(history_searched_state(w, h), &[Action::Down])
     });
 }
 

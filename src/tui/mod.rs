@@ -29,6 +29,8 @@ mod fixtures;
 #[cfg(test)]
 mod fixtures_history;
 #[cfg(test)]
+mod history_search_tests;
+#[cfg(test)]
 mod history_snapshot_tests;
 #[cfg(test)]
 mod history_tests;

@@ -31,7 +31,9 @@ pub fn action(state: &mut State, mut p: Prompt, a: Action) -> Vec<Effect> {
             state.modal = Some(Modal::Prompt(p));
             Vec::new()
         }
-        (Action::Confirm, PromptKind::Filter) => Vec::new(),
+        (Action::Confirm, PromptKind::Filter) | (Action::Cancel, PromptKind::SearchText { .. }) => {
+            Vec::new()
+        }
         (Action::Cancel, PromptKind::Filter) => {
             set_filter(state, String::new());
             Vec::new()
@@ -62,6 +64,9 @@ pub fn action(state: &mut State, mut p: Prompt, a: Action) -> Vec<Effect> {
         }
         (Action::Confirm, PromptKind::TagName { store, op }) => {
             history::tag(state, p.text.trim(), store.clone(), *op)
+        }
+        (Action::Confirm, PromptKind::SearchText { store }) => {
+            history::search(state, &p.text, store.clone())
         }
         (Action::Cancel, PromptKind::TagName { .. }) => {
             state.info("Not tagged");

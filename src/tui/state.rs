@@ -70,6 +70,8 @@ pub enum PromptKind {
     RollbackReason { store: String, op: i64 },
     /// The name of a new tag on operation `op` of `store`.
     TagName { store: String, op: i64 },
+    /// A text to find the operations of `store` that added or removed it.
+    SearchText { store: String },
     /// A file of `store` to blame as of operation `at`, picked from `files` (typing filters).
     BlamePath {
         store: String,
@@ -266,6 +268,28 @@ pub struct History {
     pub preview: Option<Vec<String>>,
     /// The operation marked as one end of a diff.
     pub mark: Option<i64>,
+    /// Set when the list holds only the operations that added or removed a text.
+    pub search: Option<HistorySearch>,
+}
+
+/// A history narrowed to the operations that added or removed `text` (`/` on its screen).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistorySearch {
+    pub text: String,
+    /// Per listed operation (same order): the files where the text was added or removed.
+    pub matches: Vec<Vec<crate::store::TextChange>>,
+    /// The store's newest operation (the current state), which need not be listed.
+    pub head: Option<i64>,
+}
+
+impl History {
+    /// Whether the operation at `i` is the store's current state (nothing to roll back to).
+    pub fn is_current(&self, i: usize) -> bool {
+        match &self.search {
+            None => i == 0,
+            Some(s) => s.head.is_some() && self.ops.get(i).map(|o| o.op.id) == s.head,
+        }
+    }
 }
 
 /// What `audit verify` says about the chain.

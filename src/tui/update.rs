@@ -262,7 +262,13 @@ fn reload(state: &State) -> Vec<Effect> {
     if state.screen == Screen::History
         && let Some(h) = &state.history
     {
-        effects.push(Effect::LoadHistory(Some(h.store.clone())));
+        effects.push(match &h.search {
+            Some(s) => Effect::SearchHistory {
+                store: h.store.clone(),
+                text: s.text.clone(),
+            },
+            None => Effect::LoadHistory(Some(h.store.clone())),
+        });
     }
     if state.screen == Screen::Audit {
         effects.push(Effect::LoadAudit);

@@ -139,7 +139,8 @@ fn perform(db: &mut Db, ctx: &Ctx, effect: Effect) -> crate::Result<Msg> {
         | Effect::LoadOpDiff { .. }
         | Effect::LoadBlame { .. }
         | Effect::LoadFiles { .. }
-        | Effect::Tag { .. }) => history_jobs::perform(db, ctx, e)?,
+        | Effect::Tag { .. }
+        | Effect::SearchHistory { .. }) => history_jobs::perform(db, ctx, e)?,
         Effect::OpenEditor { .. } | Effect::Quit => {
             Msg::Failed("internal: the runtime performs this effect itself".into())
         }

@@ -71,6 +71,13 @@ pub fn render(state: &State, areas: &Areas, frame: &mut Frame<'_>, theme: Theme)
         return;
     };
     let mut title = format!(" Operations ({}) ", h.ops.len());
+    if let Some(s) = &h.search {
+        let _ = write!(
+            title,
+            "· adding or removing \"{}\" (Esc: all) ",
+            sanitize::line(&s.text)
+        );
+    }
     if let Some(m) = h.mark {
         let _ = write!(
             title,
@@ -171,6 +178,25 @@ fn detail(state: &State, areas: &Areas, frame: &mut Frame<'_>, theme: Theme) {
             theme.dim(),
         ));
         lines.push(Line::styled(tools(state), theme.dim()));
+        if let Some(s) = &h.search {
+            for m in s.matches.get(h.selected).into_iter().flatten() {
+                let (mark, style) = if m.after > m.before {
+                    ("+", theme.added())
+                } else {
+                    ("-", theme.removed())
+                };
+                lines.push(Line::styled(
+                    format!(
+                        "{mark} \"{}\" in {}: {} → {}",
+                        sanitize::line(&s.text),
+                        sanitize::line(&m.path),
+                        m.before,
+                        m.after
+                    ),
+                    style,
+                ));
+            }
+        }
         for f in &o.files {
             let path = match &f.old_path {
                 Some(old) if *old != f.path => {

@@ -40,6 +40,9 @@ pub fn render(state: &State, p: &Prompt, area: Rect, frame: &mut Frame<'_>, them
             format!(" Tag operation #{op} as (letters, digits, . _ - /) ")
         }
         PromptKind::BlamePath { at, .. } => format!(" Blame which file, as of #{at}? "),
+        PromptKind::SearchText { .. } => {
+            " Operations that added or removed which text? (empty: all) ".to_owned()
+        }
     };
     let (w, list_h) = match &p.kind {
         PromptKind::BlamePath { .. } => (
