@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::config::StructuredOutput;
-use super::openai::{extract_json, short, uint};
+use super::openai::{answered_by, extract_json, short, uint};
 use super::{LlmError, LlmReply, LlmRequest, Usage};
 
 /// The path under `base_url`.
@@ -93,11 +93,7 @@ pub fn parse_reply(body: &[u8], max_tokens: u32) -> Result<LlmReply, LlmError> {
             cache_read_input_tokens: uint(usage.get("cache_read_input_tokens")),
             requests: 1,
         },
-        model: v
-            .get("model")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
+        model: answered_by(&v),
     })
 }
 

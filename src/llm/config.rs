@@ -119,24 +119,19 @@ impl EngineConfig {
         }
     }
 
+    /// As [`EngineConfig::anthropic`] but for the server, model, key, budget, wire options and
+    /// prices.
     pub fn openai() -> Self {
         Self {
             base_url: "https://api.openai.com".into(),
             model: "gpt-4.1".into(),
             api_key_env: "OPENAI_API_KEY".into(),
-            api_key_file: None,
-            max_tokens: 16_000,
-            request_timeout_secs: 600.0,
-            deadline_secs: 1800.0,
-            max_retries: 4,
-            backoff_initial_ms: 1000,
-            backoff_max_ms: 60_000,
             input_budget_tokens: 100_000,
-            max_parallel: 4,
             structured_output: StructuredOutput::JsonSchema,
             max_tokens_field: Some(MaxTokensField::MaxTokens),
             price_input_per_mtok: 2.0,
             price_output_per_mtok: 8.0,
+            ..Self::anthropic()
         }
     }
 }
@@ -286,10 +281,6 @@ mod tests {
         assert_eq!(
             c.openai.max_tokens_field,
             Some(MaxTokensField::MaxCompletionTokens)
-        );
-        assert_eq!(
-            LlmConfig::default().openai.max_tokens_field,
-            Some(MaxTokensField::MaxTokens)
         );
         for text in [
             "[anthropic]\nmax_tokens_field = \"max_completion_tokens\"\n",

@@ -72,11 +72,7 @@ pub fn parse_reply(body: &[u8], max_tokens: u32) -> Result<LlmReply, LlmError> {
             cache_read_input_tokens: cached,
             requests: 1,
         },
-        model: v
-            .get("model")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
+        model: answered_by(&v),
     })
 }
 
@@ -192,6 +188,15 @@ pub(crate) fn short(s: &str) -> String {
 
 pub(crate) fn uint(v: Option<&Value>) -> u64 {
     v.and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// The model that answered, as the reply names it (empty when it does not).
+pub(crate) fn answered_by(reply: &Value) -> String {
+    reply
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[cfg(test)]

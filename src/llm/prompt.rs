@@ -60,12 +60,6 @@ impl PromptOptions {
     }
 }
 
-impl From<&EngineConfig> for PromptOptions {
-    fn from(c: &EngineConfig) -> Self {
-        Self::from_config(c)
-    }
-}
-
 /// A cheap, slightly pessimistic token estimate: 2 tokens per 7 ASCII bytes (3.5 bytes a token,
 /// where English prose runs about 4) plus one token per non-ASCII char (CJK, emoji and accented
 /// letters rarely share a token). One pass over the bytes, no tokenizer.

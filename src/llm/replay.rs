@@ -229,11 +229,6 @@ impl ReplayBackend {
         }
     }
 
-    /// The folder answered from.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The wire format of the recording (`anthropic`, `openai`): its settings (budget, output
     /// tokens) plan the same requests again.
     pub fn wire_name(&self) -> &'static str {

@@ -6,7 +6,6 @@
 //! synchronous.
 
 use std::future::Future;
-use std::hash::{BuildHasher, Hasher};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::Poll;
@@ -19,6 +18,7 @@ use serde_json::Value;
 use super::RemoteError;
 use super::config::{API_VERSION, ManagedAgentsConfig};
 use crate::llm::ApiKey;
+use crate::llm::http::{backoff, retry_after};
 
 /// Responses larger than this are refused (a page of 20 memories of 100 KiB is about 2 MiB).
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -37,7 +37,8 @@ pub type Job<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// A Managed Agents client. Cheap to share by reference; every call is counted.
 pub struct Client {
     http: reqwest::Client,
-    rt: tokio::runtime::Runtime,
+    /// Always `Some` until dropped (taken in `Drop`, see there).
+    rt: Option<tokio::runtime::Runtime>,
     cfg: ManagedAgentsConfig,
     key: ApiKey,
     base: Url,
@@ -50,6 +51,16 @@ impl std::fmt::Debug for Client {
             .field("base", &self.base.as_str())
             .field("key", &self.key)
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Client {
+    /// A runtime dropped inside another runtime's context panics; shutting it down in the
+    /// background does not (the client may be dropped from async code, as it may be used there).
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
     }
 }
 
@@ -74,7 +85,7 @@ impl Client {
             .map_err(|e| RemoteError::Config(format!("async runtime: {e}")))?;
         Ok(Self {
             http,
-            rt,
+            rt: Some(rt),
             cfg: cfg.clone(),
             key,
             base,
@@ -98,14 +109,15 @@ impl Client {
         F: Future + Send,
         F::Output: Send,
     {
+        let rt = self.rt.as_ref().expect("the runtime lives until drop");
         if tokio::runtime::Handle::try_current().is_ok() {
             std::thread::scope(|s| {
-                s.spawn(|| self.rt.block_on(f))
+                s.spawn(|| rt.block_on(f))
                     .join()
                     .unwrap_or_else(|p| std::panic::resume_unwind(p))
             })
         } else {
-            self.rt.block_on(f)
+            rt.block_on(f)
         }
     }
 
@@ -169,7 +181,11 @@ impl Client {
                 Ok(v) => return Ok(v),
                 Err((e, after)) if e.is_retryable() && attempt < self.cfg.max_retries => {
                     tracing::debug!("retrying {method} {path}: {e}");
-                    tokio::time::sleep(retry_delay(&self.cfg, attempt, after, jitter())).await;
+                    let max = Duration::from_millis(self.cfg.backoff_max_ms);
+                    let initial = Duration::from_millis(self.cfg.backoff_initial_ms);
+                    let wait =
+                        after.map_or_else(|| backoff(initial, max, attempt + 1), |a| a.min(max));
+                    tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
                 Err((e, _)) if attempt > 0 && e.is_retryable() => {
@@ -314,48 +330,6 @@ fn api_error(status: u16, body: &[u8], header_id: Option<String>) -> RemoteError
     }
 }
 
-/// `retry-after-ms` (as Anthropic's SDKs read it), else `retry-after` in seconds.
-fn retry_after(h: &HeaderMap) -> Option<Duration> {
-    let num = |name: &str| {
-        h.get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.trim().parse::<f64>().ok())
-            .filter(|n| n.is_finite() && *n >= 0.0)
-    };
-    num("retry-after-ms")
-        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
-        .or_else(|| num("retry-after").map(Duration::from_secs_f64))
-}
-
-/// The wait before retry number `attempt + 1`: the server's `retry-after` when it sent one,
-/// else `initial * 2^attempt` with equal jitter (half fixed, half random); both capped at
-/// `backoff_max_ms`. `unit` is a random number in `[0, 1)`.
-pub fn retry_delay(
-    cfg: &ManagedAgentsConfig,
-    attempt: u32,
-    retry_after: Option<Duration>,
-    unit: f64,
-) -> Duration {
-    let max = Duration::from_millis(cfg.backoff_max_ms);
-    if let Some(after) = retry_after {
-        return after.min(max);
-    }
-    let base = cfg
-        .backoff_initial_ms
-        .saturating_mul(1u64 << attempt.min(20))
-        .min(cfg.backoff_max_ms);
-    let half = base as f64 / 2.0;
-    Duration::from_secs_f64((half + half * unit.clamp(0.0, 1.0)) / 1000.0).min(max)
-}
-
-/// A random number in `[0, 1)` from std's randomly keyed hasher (no clock, no new dependency).
-fn jitter() -> f64 {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(COUNTER.fetch_add(1, Ordering::Relaxed));
-    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
-}
-
 /// Runs the jobs with at most `limit` in flight; results come back in the jobs' order.
 pub async fn bounded<'a, T>(limit: usize, jobs: Vec<Job<'a, T>>) -> Vec<T> {
     let limit = limit.max(1);
@@ -394,36 +368,6 @@ pub async fn bounded<'a, T>(limit: usize, jobs: Vec<Job<'a, T>>) -> Vec<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_honours_retry_after() {
-        let cfg = ManagedAgentsConfig {
-            backoff_initial_ms: 100,
-            backoff_max_ms: 1_000,
-            ..ManagedAgentsConfig::default()
-        };
-        assert_eq!(retry_delay(&cfg, 0, None, 0.0), Duration::from_millis(50));
-        assert_eq!(retry_delay(&cfg, 0, None, 1.0), Duration::from_millis(100));
-        assert_eq!(retry_delay(&cfg, 2, None, 0.0), Duration::from_millis(200));
-        assert_eq!(retry_delay(&cfg, 9, None, 1.0), Duration::from_secs(1));
-        let after = Some(Duration::from_millis(250));
-        assert_eq!(retry_delay(&cfg, 3, after, 0.7), Duration::from_millis(250));
-        let long = Some(Duration::from_secs(90));
-        assert_eq!(retry_delay(&cfg, 0, long, 0.0), Duration::from_secs(1));
-        let u = jitter();
-        assert!((0.0..1.0).contains(&u));
-    }
-
-    #[test]
-    fn retry_after_ms_wins_over_seconds() {
-        let mut h = HeaderMap::new();
-        h.insert("retry-after", HeaderValue::from_static("2"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-        h.insert("retry-after-ms", HeaderValue::from_static("150"));
-        assert_eq!(retry_after(&h), Some(Duration::from_millis(150)));
-        h.insert("retry-after-ms", HeaderValue::from_static("soon"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-    }
 
     #[test]
     fn the_error_envelope_keeps_type_message_and_request_id() {

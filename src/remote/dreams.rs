@@ -7,7 +7,6 @@
 //! `lucid dream cancel` through the [`CancelToken`]) cancels the remote dream too.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -19,7 +18,7 @@ use super::config::ManagedAgentsConfig;
 use super::pull::{fetch_manifest, fetch_memories};
 use super::wire::{RemoteDream, check_id};
 use crate::dream::{self, ChangeNote, DreamInput, DreamOutput, Engine, EngineError, Evidence};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::llm::{ApiKey, CancelToken};
 use crate::store::{Db, not_linked_error};
 use crate::util::sha256_hex;
@@ -36,7 +35,6 @@ pub struct DreamsEngine {
     update_existing: bool,
     archive_output: bool,
     cancel: CancelToken,
-    last_dream: Mutex<Option<String>>,
 }
 
 impl DreamsEngine {
@@ -59,7 +57,6 @@ impl DreamsEngine {
             update_existing: meta.mode == "auto" && cfg.allow_update_existing,
             archive_output: false,
             cancel,
-            last_dream: Mutex::new(None),
         })
     }
 
@@ -77,11 +74,6 @@ impl DreamsEngine {
     pub fn with_archive_output(mut self, archive: bool) -> Self {
         self.archive_output = archive;
         self
-    }
-
-    /// The `drm_` id of the last dream this engine started (for `lucid dream show`, logs).
-    pub fn remote_dream_id(&self) -> Option<String> {
-        self.last_dream.lock().ok().and_then(|d| d.clone())
     }
 
     /// The request body of `POST /v1/dreams`.
@@ -144,9 +136,6 @@ impl DreamsEngine {
             Err(e) => return Err(failed(e)),
         };
         check_id("drm_", &started.id).map_err(failed)?;
-        if let Ok(mut last) = self.last_dream.lock() {
-            *last = Some(started.id.clone());
-        }
         let done = self.poll(&started.id)?;
         match done.status.as_str() {
             "completed" => self.output(input, &done),
@@ -347,14 +336,4 @@ impl Engine for DreamsEngine {
     fn dream(&self, input: &DreamInput) -> Result<DreamOutput, EngineError> {
         self.run(input)
     }
-}
-
-/// Cancels a remote dream by id (`lucid dream cancel` for a dream whose process is gone).
-pub fn cancel_remote(client: &Client, dream_id: &str) -> Result<()> {
-    check_id("drm_", dream_id)?;
-    let path = format!("/v1/dreams/{dream_id}/cancel");
-    client
-        .block_on(client.call(Method::POST, Family::Dreams, &path, &[], None))
-        .map(|_| ())
-        .map_err(Error::from)
 }

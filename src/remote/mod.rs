@@ -46,8 +46,6 @@ pub enum RemoteError {
     },
     #[error("unexpected answer to {what}: {why}")]
     Malformed { what: String, why: String },
-    #[error("canceled")]
-    Canceled,
     #[error("{0}")]
     Config(String),
 }
@@ -94,7 +92,6 @@ impl RemoteError {
     pub fn exit_code(&self) -> i32 {
         use crate::error::exit;
         match (self, self.status()) {
-            (Self::Canceled, _) => exit::INTERRUPTED,
             (_, Some(409)) => exit::CONFLICT,
             (Self::MissingKey(_) | Self::Config(_), _) | (_, Some(400 | 401 | 403 | 404 | 413)) => {
                 exit::USER

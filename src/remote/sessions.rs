@@ -160,24 +160,3 @@ async fn fetch_events(
         .into_iter()
         .collect()
 }
-
-/// Ids of the given local sessions that came from Managed Agents (`sesn_…`), or an error naming
-/// the first that did not.
-pub fn remote_ids(db: &Db, local_ids: &[i64]) -> Result<Vec<String>> {
-    let pulled = db.remote_sessions()?;
-    local_ids
-        .iter()
-        .map(|id| {
-            let s = db.session(&id.to_string())?;
-            if pulled.contains_key(&s.external_id) || s.external_id.starts_with("sesn_") {
-                Ok(s.external_id)
-            } else {
-                Err(Error::Invalid(format!(
-                    "session {} ({}) is not a Managed Agents session: Claude's dreams read only remote sessions (lucid remote pull-sessions)",
-                    s.id,
-                    crate::sanitize::line(&s.external_id)
-                )))
-            }
-        })
-        .collect()
-}

@@ -595,22 +595,9 @@ pub(crate) fn commit_in_tx(
 }
 
 /// As [`commit_in_tx`], the operation attributed to `op_ctx` (a remote actor and the remote time
-/// of the change) while its audit record names `audit_ctx`, who imported it and when.
-pub(crate) fn commit_in_tx_as(
-    tx: &Connection,
-    op_ctx: &Ctx,
-    audit_ctx: &Ctx,
-    store: &Store,
-    spec: &OpSpec,
-    changes: Vec<FileChange>,
-) -> Result<Option<OpDetail>> {
-    let head = head_op(tx, store.id)?;
-    let state = state_map(tx, store.id, head)?;
-    commit_on_state(tx, op_ctx, audit_ctx, store, head, &state, spec, changes)
-}
-
-/// As [`commit_in_tx_as`] on a head state the caller already holds (`state` must be the state
-/// at `head`, the store's newest operation): for many operations in a row.
+/// of the change) while its audit record names `audit_ctx`, who imported it and when; on a head
+/// state the caller already holds (`state` must be the state at `head`, the store's newest
+/// operation): for many operations in a row.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn commit_on_state(
     tx: &Connection,

@@ -267,6 +267,36 @@ impl Db {
         Ok(OpDetail { op: op_row, files })
     }
 
+    /// The operations `ids` of `store` (newest first), each with its tags and files: one read of
+    /// the rows and of the files between the oldest and the newest of them, and of the tags.
+    pub(crate) fn operations_among(
+        &self,
+        store: &Store,
+        ids: &std::collections::BTreeSet<OpId>,
+    ) -> Result<Vec<OpDetail>> {
+        let (Some(&oldest), Some(&newest)) = (ids.first(), ids.last()) else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {OP_COLUMNS} FROM operations
+             WHERE store_id = ?1 AND id BETWEEN ?2 AND ?3 ORDER BY id DESC"
+        ))?;
+        let ops: Vec<Operation> = stmt
+            .query_map(params![store.id, oldest, newest], op_from_row)?
+            .filter(|op| op.as_ref().map_or(true, |o| ids.contains(&o.id)))
+            .collect::<Result<_, _>>()?;
+        let mut touches = self.touches_between(store.id, oldest, newest, None)?;
+        let mut tags = self.tags_by_op(store.id)?;
+        Ok(ops
+            .into_iter()
+            .map(|mut op| {
+                op.tags = tags.remove(&op.id).unwrap_or_default();
+                let files = touches.remove(&op.id).unwrap_or_default();
+                OpDetail { op, files }
+            })
+            .collect())
+    }
+
     /// Files touched by operations `from..=to`, with the previous version of each for the
     /// before-side.
     fn touches_between(

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::dreams::{NewChange, insert_change};
 use super::remote::{Ref, save_ref};
 use super::remote_pull::PullOutcome;
-use super::stores::{read_blob, store_row};
+use super::stores::{read_blob, store_named};
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::model::Entry;
@@ -91,13 +91,6 @@ pub(crate) fn conflict_change(
     }
 }
 
-fn fresh(tx: &Connection, name: &str) -> Result<crate::model::Store> {
-    store_row(tx, name)?.ok_or_else(|| Error::NotFound {
-        kind: "store",
-        name: name.into(),
-    })
-}
-
 /// Writes the conflicts as a proposal of a `remote-pull` job, and marks their refs so that
 /// push leaves them alone until they are decided.
 pub(crate) fn conflict_proposal(
@@ -108,7 +101,7 @@ pub(crate) fn conflict_proposal(
     refs: &mut HashMap<String, Ref>,
     out: &mut PullOutcome,
 ) -> Result<()> {
-    let store = fresh(tx, name)?;
+    let store = store_named(tx, name)?;
     let head = store
         .head_op_id
         .ok_or_else(|| Error::Internal("store without operations".into()))?;

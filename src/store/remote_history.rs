@@ -10,8 +10,8 @@ use rusqlite::{Connection, params};
 
 use super::changes::{FileChange, OpSpec, commit_on_state};
 use super::remote::{Ref, save_ref};
-use super::remote_pull::{PullData, PullOutcome, clean, fresh};
-use super::stores::state_map;
+use super::remote_pull::{PullData, PullOutcome, clean};
+use super::stores::{state_map, store_named};
 use crate::error::Result;
 use crate::model::{Entry, MemoryId, OpDetail, OpKind, VersionKind};
 use crate::remote::wire::RemoteVersion;
@@ -76,7 +76,7 @@ pub(super) fn replay(
     refs: &mut HashMap<String, Ref>,
     out: &mut PullOutcome,
 ) -> Result<()> {
-    let store = fresh(tx, name)?;
+    let store = store_named(tx, name)?;
     let known: HashSet<String> = {
         let mut stmt = tx.prepare("SELECT version_id FROM remote_versions WHERE store_id = ?1")?;
         stmt.query_map([store.id], |r| r.get(0))?
@@ -111,7 +111,7 @@ pub(super) fn replay(
         "INSERT OR IGNORE INTO remote_versions (store_id, version_id, op_id) VALUES (?1, ?2, ?3)",
     )?;
     // The head state is read once and then kept up to date from each operation's files.
-    let store = fresh(tx, name)?;
+    let store = store_named(tx, name)?;
     let mut head = store.head_op_id;
     let mut by_path = state_map(tx, store.id, head)?;
     let mut local: HashMap<MemoryId, Entry> =

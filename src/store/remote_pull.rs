@@ -10,10 +10,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::Db;
-use super::changes::{FileChange, OpSpec, commit_in_tx_as};
+use super::changes::{FileChange, OpSpec, commit_in_tx};
 use super::remote::{Ref, load_refs, save_ref};
 use super::remote_conflict::{Conflict, both_sides, conflict_change, conflict_proposal, text};
-use super::stores::{head_op, insert_store, state_map, store_row};
+use super::stores::{head_op, insert_store, state_map, store_named, store_row};
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::model::{Entry, MemoryId, OpId, OpKind, Store};
@@ -68,13 +68,6 @@ pub(super) fn by_memory(tx: &Connection, store: &Store) -> Result<HashMap<Memory
         .collect())
 }
 
-pub(super) fn fresh(tx: &Connection, name: &str) -> Result<Store> {
-    store_row(tx, name)?.ok_or_else(|| Error::NotFound {
-        kind: "store",
-        name: name.into(),
-    })
-}
-
 /// The local memory still shows exactly what the remote had at the last sync.
 pub(super) fn clean(local: &HashMap<MemoryId, Entry>, r: &Ref) -> bool {
     local
@@ -98,7 +91,7 @@ fn link(tx: &Connection, ctx: &Ctx, data: &PullData) -> Result<(Store, bool)> {
                 data.remote_id
             )));
         }
-        return Ok((fresh(tx, &name)?, false));
+        return Ok((store_named(tx, &name)?, false));
     }
     if data.local_name.is_empty() {
         return Err(Error::Usage("name the local store (--as NAME)".into()));
@@ -107,7 +100,7 @@ fn link(tx: &Connection, ctx: &Ctx, data: &PullData) -> Result<(Store, bool)> {
         let description = format!("pulled from {}", data.remote_id);
         insert_store(tx, ctx, &data.local_name, &description, None)?;
     }
-    let store = fresh(tx, &data.local_name)?;
+    let store = store_named(tx, &data.local_name)?;
     let other: Option<String> = tx
         .query_row(
             "SELECT remote_id FROM remote_stores WHERE store_id = ?1",
@@ -180,7 +173,7 @@ fn reconcile(
     refs: &mut HashMap<String, Ref>,
     out: &mut PullOutcome,
 ) -> Result<Vec<Conflict>> {
-    let store = fresh(tx, name)?;
+    let store = store_named(tx, name)?;
     let local = by_memory(tx, &store)?;
     let by_path = state_map(tx, store.id, store.head_op_id)?;
     let current: HashSet<&str> = data.memories.iter().map(|m| m.id.as_str()).collect();
@@ -228,9 +221,9 @@ fn reconcile(
                     new_refs.push((m.path.clone(), m.clone()));
                     out.fast_forwarded.push(m.path.clone());
                 }
-                Some(e) if e.sha256 == m.sha256 => adopt(tx, store.id, refs, e.memory_id, m, None)?,
+                Some(e) if e.sha256 == m.sha256 => adopt(tx, store.id, refs, e.memory_id, m)?,
                 Some(e) => {
-                    adopt(tx, store.id, refs, e.memory_id, m, None)?;
+                    adopt(tx, store.id, refs, e.memory_id, m)?;
                     let why = format!(
                         "Created both here and on {} with different content; the proposed text is the remote one.",
                         data.remote_id
@@ -272,12 +265,12 @@ fn reconcile(
                 });
             }
             out.fast_forwarded.push(m.path.clone());
-            adopt(tx, store.id, refs, r.memory_id, m, None)?;
+            adopt(tx, store.id, refs, r.memory_id, m)?;
         } else if mine.is_some_and(|e| e.path == m.path && e.sha256 == m.sha256) {
-            adopt(tx, store.id, refs, r.memory_id, m, None)?;
+            adopt(tx, store.id, refs, r.memory_id, m)?;
         } else {
             let change = both_sides(tx, &r, mine, m, content, &data.remote_id)?;
-            adopt(tx, store.id, refs, r.memory_id, m, None)?;
+            adopt(tx, store.id, refs, r.memory_id, m)?;
             conflicts.push(Conflict {
                 change,
                 remote_id: Some(m.id.clone()),
@@ -289,12 +282,12 @@ fn reconcile(
     changes.extend(puts);
     let mut spec = OpSpec::new(OpKind::Import, format!("pull {}", data.remote_id));
     spec.allow_empty = out.linked_now;
-    let store = fresh(tx, name)?;
-    if let Some(d) = commit_in_tx_as(tx, ctx, ctx, &store, &spec, changes)? {
+    let store = store_named(tx, name)?;
+    if let Some(d) = commit_in_tx(tx, ctx, &store, &spec, changes, false)? {
         out.import_op = Some(d.op.id);
         for (path, m) in new_refs {
             if let Some(f) = d.files.iter().find(|f| f.path == path) {
-                adopt(tx, store.id, refs, f.memory_id, &m, None)?;
+                adopt(tx, store.id, refs, f.memory_id, &m)?;
             }
         }
     }
@@ -308,7 +301,6 @@ fn adopt(
     refs: &mut HashMap<String, Ref>,
     memory_id: MemoryId,
     m: &RemoteMemory,
-    conflict: Option<i64>,
 ) -> Result<()> {
     let previous = refs.get(&m.id).and_then(|r| r.version_id.clone());
     let r = Ref {
@@ -317,7 +309,7 @@ fn adopt(
         path: m.path.clone(),
         sha256: m.sha256.clone(),
         version_id: previous,
-        conflict_change_id: conflict,
+        conflict_change_id: None,
     };
     save_ref(tx, store_id, &r)?;
     refs.insert(m.id.clone(), r);

@@ -86,15 +86,14 @@ impl Db {
         }
         found.extend(current.filter(|c| !c.1.is_empty()));
         found.truncate(limit.unwrap_or(usize::MAX));
-        found
+        let ids = found.iter().map(|f| f.0).collect();
+        // Both newest first, one entry per operation.
+        Ok(self
+            .operations_among(store, &ids)?
             .into_iter()
-            .map(|(op, matches)| {
-                Ok(SearchHit {
-                    op: self.operation(store, op)?,
-                    matches,
-                })
-            })
-            .collect()
+            .zip(found)
+            .map(|(op, (_, matches))| SearchHit { op, matches })
+            .collect())
     }
 }
 

@@ -53,10 +53,7 @@ impl Db {
     /// One store by name with its head operation (its memory count is left at 0: only
     /// [`Db::stores`] counts).
     pub fn store(&self, name: &str) -> Result<Store> {
-        store_row(&self.conn, name)?.ok_or_else(|| Error::NotFound {
-            kind: "store",
-            name: name.into(),
-        })
+        store_named(&self.conn, name)
     }
 
     /// The memories of a store at an operation (its head when `None`), sorted by path.
@@ -169,6 +166,14 @@ fn validate_store_name(name: &str) -> Result<()> {
             "invalid store name {name:?}: use 1-64 letters, digits, '.', '_' or '-'"
         )))
     }
+}
+
+/// The store called `name`, or [`Error::NotFound`].
+pub(crate) fn store_named(conn: &Connection, name: &str) -> Result<Store> {
+    store_row(conn, name)?.ok_or_else(|| Error::NotFound {
+        kind: "store",
+        name: name.into(),
+    })
 }
 
 pub(crate) fn read_blob(conn: &Connection, sha256: &str) -> Result<Vec<u8>> {

@@ -195,6 +195,7 @@ pub fn run(db_path: &Path, ctx: Ctx) -> Result<()> {
                 &job_tx,
                 &msg_rx,
                 first_frame.is_some(),
+                pinned,
             )
         });
     drop(guard);
@@ -227,13 +228,13 @@ fn event_loop(
     jobs: &mpsc::Sender<Job>,
     results: &mpsc::Receiver<Msg>,
     exit_after_first_frame: bool,
+    pinned: bool,
 ) -> Result<()> {
     let mut pending: Vec<Effect> = vec![Effect::LoadInbox];
     let mut in_flight = 0usize;
     let mut dirty = true;
     let mut last_poll = Instant::now();
     let mut worker_gone = false;
-    let pinned = std::env::var_os("LUCID_NOW").is_some();
     loop {
         for effect in std::mem::take(&mut pending) {
             match effect {

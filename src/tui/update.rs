@@ -238,8 +238,8 @@ fn click(state: &mut State, x: u16, y: u16) {
         }
         // The operation list: its first row is the rollback hint.
         Screen::History if inside(areas.list) => {
+            let page = super::history::page(state);
             if let Some(h) = &mut state.history {
-                let page = usize::from(areas.list.height.saturating_sub(3));
                 let off = super::view::window(0, h.selected, page, h.ops.len());
                 if let Some(row) = usize::from(y - areas.list.y - 1).checked_sub(1)
                     && off + row < h.ops.len()

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use lucid::dream::{Engine, builtin::Builtin};
+use lucid::dream::builtin::Builtin;
 use serde_json::{Value, json};
 
 use crate::common::{Sandbox, corpus};
@@ -123,7 +123,6 @@ fn regenerate_replay_fixture() {
             Response::json(200, body)
         })
         .collect();
-    assert_eq!(Builtin.name(), "builtin");
     let mock = mock_llm::queue(answers);
     let sb = Sandbox::new();
     let config = sb.dir.path().join("config.toml");

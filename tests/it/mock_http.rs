@@ -1,6 +1,6 @@
 //! The one loopback HTTP/1.1 server of the test mocks and benchmarks: std `TcpListener` on
 //! `127.0.0.1:<free port>`, a thread per connection, keep-alive, `Content-Length` bodies. Every
-//! request is recorded (arrival time, connection index) and handed to one handler closure; a
+//! request is recorded (arrival time) and handed to one handler closure; a
 //! scripted queue is such a handler. Responses can be delayed, dropped or sent unframed; the
 //! server counts requests in flight. No routing, no state: that is the handler's business (see
 //! `mock_managed`, `mock_llm`).
@@ -32,8 +32,6 @@ pub struct Request {
     pub body: Vec<u8>,
     /// When the whole request had arrived.
     pub at: Instant,
-    /// Which connection carried it (0, 1, … in accept order).
-    pub conn: usize,
 }
 
 impl Request {
@@ -151,13 +149,13 @@ impl Server {
         });
         let accept_shared = Arc::clone(&shared);
         thread::spawn(move || {
-            for (conn, stream) in listener.incoming().enumerate() {
+            for stream in listener.incoming() {
                 if accept_shared.stop.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
                 let s = Arc::clone(&accept_shared);
-                thread::spawn(move || serve(&s, stream, conn));
+                thread::spawn(move || serve(&s, stream));
             }
         });
         Self { addr, shared }
@@ -197,11 +195,6 @@ impl Server {
         self.shared.record_bodies.store(on, Ordering::SeqCst);
     }
 
-    /// Requests being answered right now (from arrival until the answer is written).
-    pub fn in_flight(&self) -> usize {
-        self.shared.in_flight.load(Ordering::SeqCst)
-    }
-
     /// The most requests in flight at once since the start or the last `reset_peak`.
     pub fn peak_in_flight(&self) -> usize {
         self.shared.peak_in_flight.load(Ordering::SeqCst)
@@ -220,13 +213,13 @@ impl Drop for Server {
 }
 
 /// Serves one connection until the client or a response closes it.
-fn serve(shared: &Shared, stream: TcpStream, conn: usize) {
+fn serve(shared: &Shared, stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let Ok(mut out) = stream.try_clone() else {
         return;
     };
     let mut reader = BufReader::new(stream);
-    while let Some(req) = read_request(&mut reader, conn) {
+    while let Some(req) = read_request(&mut reader) {
         let wants_close = req
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
@@ -267,7 +260,7 @@ fn wait(shared: &Shared, delay: Duration) -> bool {
     true
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>, conn: usize) -> Option<Request> {
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
         return None;
@@ -312,7 +305,6 @@ fn read_request(reader: &mut BufReader<TcpStream>, conn: usize) -> Option<Reques
         headers,
         body,
         at: Instant::now(),
-        conn,
     })
 }
 

@@ -63,10 +63,8 @@ fn the_readme_lists_the_default_keys() {
         "README.md's key bindings differ from assets/keys.toml; run \
          LUCID_UPDATE_README=1 cargo test readme"
     );
-    // Every action of the keymap appears (the section is not empty by accident).
+    // Every mode has bindings (the section is not empty by accident).
     for mode in MODES {
-        for b in Keymap::default_keys().rows(mode) {
-            assert!(current.contains(&b.desc), "{:?} {}", mode, b.desc);
-        }
+        assert!(!Keymap::default_keys().rows(mode).is_empty(), "{mode:?}");
     }
 }
