@@ -1,7 +1,8 @@
 //! The secret scan as it was before the single-pass prefilter (each rule walking the whole
 //! text), kept verbatim as the reference the differential test compares [`super::find`] with:
 //! the rule drivers, and the helpers the new scan reorders or rewrites (`name_kind`,
-//! `name_words`, `value_ok`, `strong_token`), which shadow the module's own here.
+//! `name_words`, `value_ok`, `strong_token`, `contains_ci`, `is_placeholder` and the two checks
+//! that call it), which shadow the module's own here.
 
 // Verbatim copies: keep them as they were, lints included.
 #![allow(clippy::many_single_char_names)]
@@ -505,4 +506,58 @@ fn strong_token(v: &[u8]) -> bool {
             let (l, u, d, _) = classes(v);
             (d && l && u) || (d && (l || u) && v.len() >= 32)
         }
+}
+
+// The placeholder test and substring search as they were (the module's are rewritten), and
+// the two checks that call them, so they call these.
+
+fn contains_ci(hay: &[u8], needle: &str) -> bool {
+    let n = needle.as_bytes();
+    n.len() <= hay.len() && hay.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
+fn is_placeholder(v: &[u8]) -> bool {
+    let Some(&first) = v.first() else {
+        return true;
+    };
+    if matches!(
+        first,
+        b'$' | b'<' | b'[' | b'{' | b'%' | b'*' | b'#' | b'(' | b'@'
+    ) {
+        return true;
+    }
+    if v.iter().any(|&b| b >= 0x80) {
+        // "…", "⟦REDACTED⟧" and the like: real tokens are ASCII.
+        return true;
+    }
+    if distinct(v) <= 2 || v.windows(3).any(|w| w == b"...") {
+        return true;
+    }
+    PLACEHOLDER_WORDS.iter().any(|w| contains_ci(v, w))
+}
+
+fn url_placeholder(pass: &[u8]) -> bool {
+    is_placeholder(pass)
+        || URL_WEAK
+            .iter()
+            .any(|w| pass.eq_ignore_ascii_case(w.as_bytes()))
+}
+
+fn body_ok(p: &Prefix, body: &[u8]) -> bool {
+    if is_placeholder(body) || distinct(body) < 6.min(body.len()) {
+        return false;
+    }
+    match p.check {
+        Check::None => true,
+        Check::Digits8 => body.iter().filter(|b| b.is_ascii_digit()).count() >= 8,
+        Check::Mixed => {
+            let (l, u, d, _) = classes(body);
+            d && (l || u) && distinct(body) >= 12
+        }
+        Check::TwoParts => {
+            let dot = |x: &u8| *x == b'.';
+            body.iter().position(dot).is_some()
+                && body.iter().position(dot) == body.iter().rposition(dot)
+        }
+    }
 }
