@@ -47,21 +47,16 @@ use lucid::llm::validate::{self, EvidenceIndex};
 use lucid::llm::{EngineConfig, LlmRequest};
 use serde_json::{Value, json};
 
-use common::{Rng, env_num, list, load, median, ms, note, report};
+use common::{
+    Only, Rng, Scale, env_num, exit_on_failure, list, load, median, ms, note, report, tally,
+};
 
 fn main() {
     let cfg = Config::from_env();
     println!(
         "lucid LLM figures (2 cores shared; load average {} at start){}",
         load(),
-        if (cfg.scale - 1.0).abs() > f64::EPSILON {
-            format!(
-                "\n  LUCID_BENCH_SCALE={}: sizes differ from the issue's, figures are indicative",
-                cfg.scale
-            )
-        } else {
-            String::new()
-        }
+        cfg.scale.note()
     );
     let started = Instant::now();
     let input = build_input(&cfg);
@@ -81,46 +76,33 @@ fn main() {
     ));
     note(&mix(&input));
     let mut results = Vec::new();
-    if cfg.wants("plan") {
+    if cfg.only.wants("plan") {
         results.push(figure_plan(&cfg, &input));
     }
-    if cfg.wants("validate") {
+    if cfg.only.wants("validate") {
         results.push(figure_validate(&cfg, &input));
     }
-    let failed = results.iter().filter(|ok| !**ok).count();
-    println!(
-        "{} of {} figures PASS{} (load average {} at the end)",
-        results.len() - failed,
-        results.len(),
-        if failed == 0 { "" } else { " (some FAIL)" },
-        load()
-    );
-    if failed > 0 {
-        std::process::exit(1);
-    }
+    println!("{} (load average {} at the end)", tally(&results), load());
+    exit_on_failure(&results);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Configuration and helpers
 
 struct Config {
-    scale: f64,
+    scale: Scale,
     sessions: usize,
     events: usize,
     files: usize,
     ops: usize,
     runs: usize,
-    only: Vec<String>,
+    only: Only,
 }
 
 impl Config {
     fn from_env() -> Self {
-        let scale: f64 = env_num("LUCID_BENCH_SCALE").unwrap_or(1.0);
-        assert!(
-            scale > 0.0,
-            "LUCID_BENCH_SCALE must be a positive number, e.g. 0.05"
-        );
-        let scaled = |n: f64, min: f64| (n * scale).max(min).round() as usize;
+        let scale = Scale::from_env();
+        let scaled = |n: f64, min: f64| scale.size(n, min);
         Self {
             scale,
             sessions: env_num("LUCID_BENCH_SESSIONS")
@@ -130,15 +112,8 @@ impl Config {
             files: env_num("LUCID_BENCH_FILES").unwrap_or(scaled(200.0, 10.0)),
             ops: scaled(1_000.0, 20.0),
             runs: env_num("LUCID_BENCH_RUNS").unwrap_or(5).max(1),
-            only: std::env::args()
-                .skip(1)
-                .filter(|a| !a.starts_with('-'))
-                .collect(),
+            only: Only::from_args(),
         }
-    }
-
-    fn wants(&self, figure: &str) -> bool {
-        self.only.is_empty() || self.only.iter().any(|o| o == figure)
     }
 }
 
@@ -670,7 +645,10 @@ fn figure_plan(cfg: &Config, input: &DreamInput) -> bool {
     let best = runs.iter().min().copied().unwrap_or_default();
     let med = median(&runs);
     report(
-        "plan (100 sessions x 2,000 events, 200 files)",
+        &format!(
+            "plan ({} sessions x {} events, {} files)",
+            cfg.sessions, cfg.events, cfg.files
+        ),
         &format!(
             "median {}, best {} of {} runs",
             ms(med),
@@ -840,7 +818,7 @@ fn figure_validate(cfg: &Config, input: &DreamInput) -> bool {
     ));
     let med = median(&runs);
     report(
-        "validate (1,000 operations, 5,000 quotes)",
+        &format!("validate ({} operations, {} quotes)", cfg.ops, shape.2),
         &format!(
             "median {}, best {} of {} runs",
             ms(med),

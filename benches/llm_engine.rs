@@ -97,7 +97,7 @@ fn answer() -> Value {
 }
 
 fn main() {
-    let runs: u64 = env_num("LUCID_BENCH_RUNS").unwrap_or(3);
+    let runs: u64 = env_num("LUCID_BENCH_RUNS").unwrap_or(3).max(1);
     let delay = Duration::from_millis(env_num("LUCID_BENCH_DELAY_MS").unwrap_or(2000));
     let body = mock_llm::anthropic_tool_reply("memory_operations", &answer());
     let mock = Server::start(move |_| Response::json(200, body.clone()).delay(delay));

@@ -23,21 +23,19 @@ mod mock_stores;
 
 use std::time::Instant;
 
+use lucid::Db;
 use lucid::llm::ApiKey;
 use lucid::model::OpKind;
 use lucid::remote::{Client, ManagedAgentsConfig, pull, push};
 use lucid::store::{ChangeSet, FileChange, OpSpec};
-use lucid::{Ctx, Db};
 
-use common::{env_num, exit_on_failure, report};
+use common::{ctx, env_num, exit_on_failure, report, tally};
 
 fn main() {
     let memories = env_num("LUCID_BENCH_MEMORIES").unwrap_or(10_000);
     let push_count = env_num("LUCID_BENCH_PUSH").unwrap_or(1_000).min(memories);
-    let ctx = Ctx {
-        actor: "bench".into(),
-        now: "2026-07-01T12:00:00.000Z".into(),
-    };
+    // 2026-07-01T12:00:00Z.
+    let ctx = ctx("bench", 1_782_907_200_000);
     let mock = mock_managed::Mock::start();
     mock.server.record_bodies(false);
     let remote = mock.seed_store(memories);
@@ -92,11 +90,6 @@ fn main() {
         "< 5 s",
         push_s < 5.0 && pushed.written == push_count && pushed.skipped.is_empty() && same,
     ));
-    let failed = results.iter().filter(|p| !**p).count();
-    println!(
-        "{} of {} figures PASS",
-        results.len() - failed,
-        results.len()
-    );
+    println!("{}", tally(&results));
     exit_on_failure(&results);
 }

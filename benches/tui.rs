@@ -260,12 +260,14 @@ fn figure_first_frame(cfg: &Config, work: &Path) -> Vec<bool> {
         let status = in_pty(&command, &env).status().expect("run script");
         let took = start.elapsed();
         assert!(status.success(), "lucid review failed: {status}");
-        let text = std::fs::read_to_string(&report_file).unwrap_or_default();
+        // The report is the proof the first frame was drawn: without it the run does not count.
+        let text =
+            std::fs::read_to_string(&report_file).expect("lucid wrote no first-frame report");
         let kb: u64 = text
             .trim()
             .strip_prefix("vmhwm_kb=")
             .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+            .expect("the first-frame report holds vmhwm_kb");
         note(&format!(
             "run {}: {} (peak RSS {} kB)",
             run + 1,

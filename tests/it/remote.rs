@@ -69,7 +69,8 @@ pub fn tui_screen(db: &Db, proposal: i64) -> String {
     term.backend().to_string()
 }
 
-fn write(db: &mut Db, store: &str, path: &str, content: &str) {
+/// One local write of `content` at `path`, as an agent would make between syncs.
+pub fn write(db: &mut Db, store: &str, path: &str, content: &str) {
     let set = ChangeSet::new(
         OpSpec::new(OpKind::Write, "local edit"),
         vec![FileChange::Put {

@@ -8,7 +8,7 @@ use super::common::Sandbox;
 use super::mock_managed::{API_KEY, Mock};
 use super::mock_seed::seeded_path;
 
-fn remote(sandbox: &Sandbox, mock: &Mock, args: &[&str], input: Option<&[u8]>) -> Output {
+fn remote(sandbox: &Sandbox, mock: &Mock, args: &[&str]) -> Output {
     let config = sandbox.dir.path().join("config.toml");
     std::fs::write(
         &config,
@@ -21,25 +21,7 @@ fn remote(sandbox: &Sandbox, mock: &Mock, args: &[&str], input: Option<&[u8]>) -
     let mut cmd = sandbox.cmd(args);
     cmd.env("LUCID_CONFIG", &config)
         .env("ANTHROPIC_API_KEY", API_KEY);
-    match input {
-        None => cmd.output().expect("run lucid"),
-        Some(bytes) => {
-            use std::io::Write;
-            let mut child = cmd
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawn");
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(bytes)
-                .expect("write");
-            child.wait_with_output().expect("wait")
-        }
-    }
+    cmd.output().expect("run lucid")
 }
 
 fn text(o: &Output) -> String {
@@ -59,7 +41,6 @@ fn pull_push_and_a_conflict_through_the_cli() {
         &sandbox,
         &mock,
         &["remote", "pull-store", &store, "--as", "fleet"],
-        None,
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("20 memories"), "{}", text(&out));
@@ -68,19 +49,12 @@ fn pull_push_and_a_conflict_through_the_cli() {
 
     // A local write, then a dry run: listed, not sent.
     let path = seeded_path(2);
-    let out = remote(
-        &sandbox,
-        &mock,
-        &["memory", "write", &path, "--store", "fleet"],
-        Some(b"ours\n"),
-    );
-    assert!(out.status.success(), "{}", text(&out));
+    sandbox.ok_with_input(&["memory", "write", &path, "--store", "fleet"], b"ours\n");
     let before = mock.requests().len();
     let out = remote(
         &sandbox,
         &mock,
         &["remote", "push", "--store", "fleet", "--dry-run"],
-        None,
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("update  POST"), "{}", text(&out));
@@ -89,12 +63,7 @@ fn pull_push_and_a_conflict_through_the_cli() {
 
     // Someone else edits it first: exit 3, theirs kept, the proposal named.
     mock.remote_edit(&store, &path, "theirs\n");
-    let out = remote(
-        &sandbox,
-        &mock,
-        &["remote", "push", "--store", "fleet"],
-        None,
-    );
+    let out = remote(&sandbox, &mock, &["remote", "push", "--store", "fleet"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("lucid proposal show"), "{}", text(&out));
     assert_eq!(mock.lock().files(&store)[&path], "theirs\n");
@@ -102,7 +71,6 @@ fn pull_push_and_a_conflict_through_the_cli() {
         &sandbox,
         &mock,
         &["remote", "status", "--store", "fleet", "--json"],
-        None,
     );
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
     assert_eq!(v["held"].as_array().map(Vec::len), Some(1));
@@ -131,7 +99,7 @@ fn anthropic_dreams_from_the_cli() {
         &["remote", "pull-store", store.as_str(), "--as", "fleet"][..],
         &["remote", "pull-sessions", "--store", "fleet"][..],
     ] {
-        let out = remote(&sandbox, &mock, args, None);
+        let out = remote(&sandbox, &mock, args);
         assert!(out.status.success(), "{}", text(&out));
     }
     let head = sandbox.json(&["log", "--store", "fleet", "--json"]);
@@ -148,7 +116,6 @@ fn anthropic_dreams_from_the_cli() {
             "3",
             "--json",
         ],
-        None,
     );
     assert!(out.status.success(), "{}", text(&out));
     let dream: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -176,7 +143,6 @@ fn anthropic_dreams_from_the_cli() {
             "anthropic-dreams",
             "--dry-run",
         ],
-        None,
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }

@@ -11,7 +11,7 @@ use lucid::remote::{Client, pull, push};
 
 use super::mock_managed::{AGENTS_BETA, API_KEY, DREAMS_BETA, DreamRec, MEMORY_BETA, Mock};
 use super::mock_seed::seeded_path;
-use super::remote::{client, config, ctx, local_files};
+use super::remote::{client, config, ctx, local_files, write};
 
 fn pulled(n: usize) -> (Mock, String, Db) {
     let mock = Mock::start();
@@ -280,15 +280,7 @@ fn dreams_send_the_dreaming_beta_and_fail_conflict_or_cancel_clearly() {
     );
 
     // A local change not yet pushed: the dream refuses rather than diff against the wrong base.
-    let set = lucid::store::ChangeSet::new(
-        lucid::store::OpSpec::new(lucid::model::OpKind::Write, "edit"),
-        vec![lucid::store::FileChange::Put {
-            path: "/new.md".into(),
-            content: b"x\n".to_vec(),
-            expect_sha256: None,
-        }],
-    );
-    db.commit(&ctx(), "fleet", set).expect("local change");
+    write(&mut db, "fleet", "/new.md", "x\n");
     let e = dream(&mock, &mut db, CancelToken::default(), ids).expect_err("stale base");
     assert!(
         e.to_string().contains("differs from the local store"),

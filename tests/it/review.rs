@@ -69,6 +69,10 @@ fn ctx(actor: &str) -> Ctx {
 }
 
 fn put(db: &mut Db, actor: &str, path: &str, text: &str) {
+    put_in(db, "s", actor, path, text);
+}
+
+fn put_in(db: &mut Db, store: &str, actor: &str, path: &str, text: &str) {
     let set = ChangeSet::new(
         OpSpec::new(OpKind::Write, "test"),
         vec![FileChange::Put {
@@ -77,7 +81,7 @@ fn put(db: &mut Db, actor: &str, path: &str, text: &str) {
             expect_sha256: None,
         }],
     );
-    db.commit(&ctx(actor), "s", set).unwrap();
+    db.commit(&ctx(actor), store, set).unwrap();
 }
 
 fn cat(db: &Db, path: &str) -> Option<String> {
@@ -472,15 +476,7 @@ fn listings_summarize_each_proposal_as_it_alone_would() {
         .unwrap();
     // Pending, in another store whose files did not move.
     db.create_store(&ctx("agent"), "t", "", None).unwrap();
-    let set = ChangeSet::new(
-        OpSpec::new(OpKind::Write, "test"),
-        vec![FileChange::Put {
-            path: "/a.md".into(),
-            content: b"- t fact\n".to_vec(),
-            expect_sha256: None,
-        }],
-    );
-    db.commit(&ctx("agent"), "t", set).unwrap();
+    put_in(&mut db, "t", "agent", "/a.md", "- t fact\n");
     let pending = dream(&mut db, "t");
 
     let all = db.proposals(None, None).unwrap();
