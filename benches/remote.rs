@@ -74,7 +74,7 @@ fn main() {
     let requests_before = mock.server.request_count();
     mock.server.reset_peak();
     let t = Instant::now();
-    let pushed = push::push(&mut db, &ctx, &client, "fleet", false).expect("push");
+    let pushed = push::push(&mut db, &ctx, &client, "fleet").expect("push");
     let push_s = t.elapsed().as_secs_f64();
     let peak = mock.server.peak_in_flight();
     let sent_requests = mock.server.request_count() - requests_before;

@@ -13,7 +13,7 @@ pub(crate) fn is_invisible_format(c: char) -> bool {
 
 /// The visible stand-in for a control character: U+2400 + code for C0, ␡ for DEL, and a
 /// `⟨U+0085⟩` marker for C1.
-fn control_picture(c: char, out: &mut String) {
+pub(crate) fn control_picture(c: char, out: &mut String) {
     match c as u32 {
         n @ 0..=0x1F => out.push(char::from_u32(0x2400 + n).unwrap_or('\u{FFFD}')),
         0x7F => out.push('\u{2421}'),

@@ -137,25 +137,9 @@ pub fn run(env: &Env, cmd: RemoteCmd) -> Result<(), Error> {
             let store = pick_store(&db, store.as_deref())?;
             // A dry run needs no key: it only plans.
             let r = if dry_run {
-                let (remote_id, planned, held) = push::plan(&db, &store)?;
-                push::PushReport {
-                    store: store.clone(),
-                    remote_id,
-                    dry_run,
-                    planned,
-                    skipped: held
-                        .iter()
-                        .filter_map(|h| match h {
-                            lucid::store::PushResult::Skipped { path, why, .. } => {
-                                Some((path.clone(), why.clone()))
-                            }
-                            _ => None,
-                        })
-                        .collect(),
-                    ..push::PushReport::default()
-                }
+                push::dry_run(&db, &store)?
             } else {
-                push::push(&mut db, &env.ctx, &client()?, &store, false)?
+                push::push(&mut db, &env.ctx, &client()?, &store)?
             };
             if as_json {
                 json(&r)?;

@@ -157,32 +157,39 @@ pub fn plan(db: &Db, store: &str) -> Result<(String, Vec<Planned>, Vec<PushResul
     Ok((rid, all, skipped))
 }
 
+/// What a push would send and what it would skip, sending nothing (no key needed).
+pub fn dry_run(db: &Db, store: &str) -> Result<PushReport> {
+    planned_report(db, store).map(|(report, _)| report)
+}
+
+/// The report of the plan (as a dry run) and the results already decided (the skipped).
+fn planned_report(db: &Db, store: &str) -> Result<(PushReport, Vec<PushResult>)> {
+    let (remote_id, planned, held) = plan(db, store)?;
+    let skipped = held
+        .iter()
+        .filter_map(|h| match h {
+            PushResult::Skipped { path, why, .. } => Some((path.clone(), why.clone())),
+            _ => None,
+        })
+        .collect();
+    let report = PushReport {
+        store: store.to_owned(),
+        remote_id,
+        dry_run: true,
+        planned,
+        skipped,
+        ..PushReport::default()
+    };
+    Ok((report, held))
+}
+
 /// Sends the plan: deletes first, then renames one at a time (paths may chain), then content
 /// updates and creates with up to `max_in_flight` at once. Records every result (one
 /// transaction); on a 409 pulls, which turns each conflict into a proposal change.
-pub fn push(
-    db: &mut Db,
-    ctx: &Ctx,
-    client: &Client,
-    store: &str,
-    dry_run: bool,
-) -> Result<PushReport> {
-    let (remote_id, planned, held) = plan(db, store)?;
-    let mut report = PushReport {
-        store: store.to_owned(),
-        remote_id: remote_id.clone(),
-        dry_run,
-        planned,
-        ..PushReport::default()
-    };
-    for h in &held {
-        if let PushResult::Skipped { path, why, .. } = h {
-            report.skipped.push((path.clone(), why.clone()));
-        }
-    }
-    if dry_run {
-        return Ok(report);
-    }
+pub fn push(db: &mut Db, ctx: &Ctx, client: &Client, store: &str) -> Result<PushReport> {
+    let (mut report, held) = planned_report(db, store)?;
+    report.dry_run = false;
+    let remote_id = report.remote_id.clone();
     let limit = client.config().max_in_flight;
     let stages: [(&[&str], usize); 3] = [
         (&["delete"], limit),

@@ -223,7 +223,7 @@ fn pull_dream_review_apply_push_round_trip() {
     let versions_before = mock.lock().vers.len();
 
     // Push: exactly the accepted changes, with preconditions.
-    let report = push::push(&mut db, &ctx(), &c, "fleet", false).expect("push");
+    let report = push::push(&mut db, &ctx(), &c, "fleet").expect("push");
     assert!(
         report.conflicts.is_empty() && report.skipped.is_empty(),
         "{report:?}"
@@ -276,7 +276,7 @@ fn a_concurrent_remote_edit_is_a_conflict_and_nothing_remote_is_overwritten() {
     mock.remote_edit(&remote, &a, &theirs_a);
     mock.remote_edit(&remote, &k, "theirs\n");
 
-    let report = push::push(&mut db, &ctx(), &c, "fleet", false).expect("push");
+    let report = push::push(&mut db, &ctx(), &c, "fleet").expect("push");
     let mut conflicts = report.conflicts.clone();
     conflicts.sort();
     assert_eq!(conflicts, vec![a.clone(), k.clone()]);
@@ -311,7 +311,7 @@ fn a_concurrent_remote_edit_is_a_conflict_and_nothing_remote_is_overwritten() {
 
     // Undecided: a second push writes nothing.
     let writes_before = mock.requests().iter().filter(|r| r.method != "GET").count();
-    let held = push::push(&mut db, &ctx(), &c, "fleet", false).expect("push held");
+    let held = push::push(&mut db, &ctx(), &c, "fleet").expect("push held");
     assert_eq!((held.written, held.skipped.len()), (0, 2), "{held:?}");
     assert_eq!(
         mock.requests().iter().filter(|r| r.method != "GET").count(),
@@ -351,7 +351,7 @@ fn a_concurrent_remote_edit_is_a_conflict_and_nothing_remote_is_overwritten() {
     .expect("reject");
     db.apply_proposal(&ctx(), proposal, OpKind::Apply)
         .expect("apply");
-    let done = push::push(&mut db, &ctx(), &c, "fleet", false).expect("push after decision");
+    let done = push::push(&mut db, &ctx(), &c, "fleet").expect("push after decision");
     assert!(
         done.conflicts.is_empty() && done.skipped.is_empty(),
         "{done:?}"

@@ -99,11 +99,11 @@ fn push_sends_preconditions_and_dry_run_sends_nothing() {
     );
     db.commit(&ctx(), "fleet", set).expect("local changes");
     let before = mock.requests().len();
-    let dry = push::push(&mut db, &ctx(), &client(&mock), "fleet", true).expect("dry run");
+    let dry = push::dry_run(&db, "fleet").expect("dry run");
     assert_eq!(dry.planned.len(), 4);
     assert_eq!(mock.requests().len(), before, "a dry run sends nothing");
 
-    push::push(&mut db, &ctx(), &client(&mock), "fleet", false).expect("push");
+    push::push(&mut db, &ctx(), &client(&mock), "fleet").expect("push");
     let writes: Vec<_> = mock
         .requests()
         .into_iter()

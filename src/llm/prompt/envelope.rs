@@ -163,11 +163,10 @@ fn escape_one(out: &mut String, text: &str, i: usize) -> usize {
         b'"' => out.push_str("&quot;"),
         0x1b => return skip_ansi(bytes, i),
         b'\r' if bytes.get(i + 1) == Some(&b'\n') => {}
-        b @ 0x00..=0x1f => out.push(char::from_u32(0x2400 + u32::from(b)).unwrap_or('?')),
-        0x7f => out.push('\u{2421}'),
+        // Other controls, DEL, C1 controls and invisible formatting chars: their stand-ins.
         _ => {
             let c = text[i..].chars().next().unwrap_or('\u{FFFD}');
-            let _ = write!(out, "\u{27E8}U+{:04X}\u{27E9}", c as u32);
+            crate::sanitize::control_picture(c, out);
             return i + c.len_utf8();
         }
     }
