@@ -264,19 +264,10 @@ impl HttpBackend {
             .map_err(|e| self.connect_error(&e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        if resp
-            .content_length()
-            .is_some_and(|n| n > MAX_BODY_BYTES as u64)
-        {
-            return Err(LlmError::TooLarge(MAX_BODY_BYTES));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.connect_error(&e))? {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(LlmError::TooLarge(MAX_BODY_BYTES));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_capped(&mut resp, MAX_BODY_BYTES)
+            .await
+            .map_err(|e| self.connect_error(&e))?
+            .ok_or(LlmError::TooLarge(MAX_BODY_BYTES))?;
         Ok(Answer {
             status,
             headers,
@@ -358,6 +349,25 @@ impl Drop for HttpBackend {
             rt.shutdown_background();
         }
     }
+}
+
+/// The body of `resp`, or `None` when it is over `max` bytes (told by its length when it has
+/// one, else while reading): never buffered past `max`.
+pub async fn read_capped(
+    resp: &mut reqwest::Response,
+    max: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() + chunk.len() > max {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 /// Runs `fut` unless `cancel` is set first; then drops it (aborting its request).

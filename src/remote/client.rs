@@ -18,7 +18,7 @@ use serde_json::Value;
 use super::RemoteError;
 use super::config::{API_VERSION, ManagedAgentsConfig};
 use crate::llm::ApiKey;
-use crate::llm::http::{backoff, retry_after};
+use crate::llm::http::{backoff, read_capped, retry_after};
 
 /// Responses larger than this are refused (a page of 20 memories of 100 KiB is about 2 MiB).
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -218,7 +218,7 @@ impl Client {
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
         let origin = url.origin().ascii_serialization();
-        let resp = req
+        let mut resp = req
             .send()
             .await
             .map_err(|e| (transport(&e, &self.cfg, &origin), None))?;
@@ -229,11 +229,10 @@ impl Client {
             .get("request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = resp
-            .bytes()
+        let Some(bytes) = read_capped(&mut resp, MAX_BODY_BYTES)
             .await
-            .map_err(|e| (transport(&e, &self.cfg, &origin), None))?;
-        if bytes.len() > MAX_BODY_BYTES {
+            .map_err(|e| (transport(&e, &self.cfg, &origin), None))?
+        else {
             return Err((
                 RemoteError::Malformed {
                     what: url.path().to_owned(),
@@ -241,7 +240,7 @@ impl Client {
                 },
                 None,
             ));
-        }
+        };
         if (200..300).contains(&status) {
             if bytes.is_empty() {
                 return Ok(Value::Null);
